@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one table through which the generic core calls an architecture
+ * backend. Each architecture defines exactly one const instance named
+ * nkvm_arch_ops (the last thing in its main file). Optional operations may
+ * be NULL; the comment says what the core does then.
+ */
+#ifndef _NKVM_ARCH_OPS_H
+#define _NKVM_ARCH_OPS_H
+
+#include <nkvm/nkvm.h>
+
+enum nkvm_mr_change {
+	NKVM_MR_CREATE,
+	NKVM_MR_DELETE,
+	NKVM_MR_MOVE,
+	NKVM_MR_FLAGS_ONLY,
+};
+
+struct nkvm_arch_ops {
+	const char *name;
+
+	/* Limits the core enforces and reports through KVM_CHECK_EXTENSION. */
+	unsigned int max_vcpus;		/* KVM_CAP_MAX_VCPUS */
+	unsigned int max_vcpu_ids;	/* KVM_CAP_MAX_VCPU_ID (default) */
+	unsigned int nr_memslots;	/* KVM_CAP_NR_MEMSLOTS, per space */
+	unsigned int address_spaces;	/* KVM_CAP_MULTI_ADDRESS_SPACE */
+	u32 memslot_flags;		/* KVM_MEM_* flags accepted */
+	unsigned int vcpu_mmap_pages;	/* page 0 is struct kvm_run */
+	size_t vm_size;			/* arch VM struct, nkvm_vm first */
+	size_t vcpu_size;		/* arch vCPU struct, nkvm_vcpu first */
+
+	/*
+	 * Module load. hardware_probe returns 0 when the CPU can run guests,
+	 * -ENODEV when it cannot and -EBUSY when another hypervisor owns it;
+	 * it prints the reason. hardware_setup/unsetup: optional.
+	 */
+	int (*hardware_probe)(void);
+	int (*hardware_setup)(void);
+	void (*hardware_unsetup)(void);
+
+	/* Arch capabilities; vm is NULL on /dev/kvm. NULL: none. */
+	long (*check_extension)(struct nkvm_vm *vm, long cap);
+
+	/* Validate the machine type and set up. Required. */
+	int (*vm_init)(struct nkvm_vm *vm, unsigned long type);
+	/* Last reference gone, vCPUs already destroyed. Optional. */
+	void (*vm_destroy)(struct nkvm_vm *vm);
+	/* KVM_ENABLE_CAP on the VM fd, flags already checked. NULL: -EINVAL. */
+	int (*vm_enable_cap)(struct nkvm_vm *vm, struct kvm_enable_cap *cap);
+	/* KVM_{SET,GET,HAS}_DEVICE_ATTR on the VM fd. NULL: -ENOTTY. */
+	int (*vm_attr)(struct nkvm_vm *vm, unsigned int ioctl,
+		       struct kvm_device_attr *attr);
+	/* Any other VM ioctl. NULL: -ENOTTY. */
+	long (*vm_ioctl)(struct nkvm_vm *vm, unsigned int ioctl,
+			 unsigned long arg);
+	/*
+	 * Arch checks on a memslot change after the generic ones passed
+	 * (old is NULL on create, new is NULL on delete). Optional.
+	 */
+	int (*prepare_memslot)(struct nkvm_vm *vm, enum nkvm_mr_change change,
+			       const struct nkvm_memslot *old,
+			       const struct nkvm_memslot *new);
+
+	/* vCPU set-up after the core part is initialised. Optional. */
+	int (*vcpu_create)(struct nkvm_vcpu *vcpu);
+	/* VM teardown. Optional. */
+	void (*vcpu_destroy)(struct nkvm_vcpu *vcpu);
+	/* KVM_RUN with vcpu->mutex held. NULL: -ENOEXEC (no backend). */
+	int (*vcpu_run)(struct nkvm_vcpu *vcpu);
+	/* KVM_{SET,GET,HAS}_DEVICE_ATTR on a vCPU fd. NULL: -ENOTTY. */
+	int (*vcpu_attr)(struct nkvm_vcpu *vcpu, unsigned int ioctl,
+			 struct kvm_device_attr *attr);
+	/* Any other vCPU ioctl, vcpu->mutex held. NULL: -ENOTTY. */
+	long (*vcpu_ioctl)(struct nkvm_vcpu *vcpu, unsigned int ioctl,
+			   unsigned long arg);
+};
+
+extern const struct nkvm_arch_ops nkvm_arch_ops;
+
+#endif /* _NKVM_ARCH_OPS_H */

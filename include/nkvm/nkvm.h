@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nkvm core objects: the VM, the vCPU and the memory slots, shared by the
+ * generic core (virt/kvm) and the architecture backends (arch/).
+ *
+ * Field legends (after the field, in the comment):
+ *   (c)  set once at creation, read-only afterwards, no lock needed
+ *   [l]  protected by nkvm_vm.lock
+ *   [s]  written under nkvm_vm.slots_lock, read under vm->srcu
+ *   [m]  protected by nkvm_vcpu.mutex
+ *   (a)  atomic or refcount; no lock
+ */
+#ifndef _NKVM_NKVM_H
+#define _NKVM_NKVM_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/srcu.h>
+#include <linux/xarray.h>
+#include <linux/list.h>
+#include <linux/kvm.h>
+
+#define NKVM_MAX_ADDRESS_SPACES	2
+#define NKVM_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
+
+typedef u64 nkvm_gfn_t;
+
+/*
+ * One guest memory slot. Slot arrays are copied on write and published with
+ * RCU, so a slot seen by a reader never changes; only the dirty bitmap
+ * contents (not the pointer) change while a slot is live.
+ */
+struct nkvm_memslot {
+	nkvm_gfn_t base_gfn;
+	u64 npages;
+	unsigned long userspace_addr;
+	u32 flags;			/* KVM_MEM_* */
+	u16 id;				/* slot number inside its address space */
+	u16 as_id;
+	unsigned long *dirty_bitmap;	/* iff KVM_MEM_LOG_DIRTY_PAGES */
+};
+
+/* An immutable, gfn-sorted array of slots for one address space. */
+struct nkvm_memslots {
+	u64 generation;
+	unsigned int nr;
+	struct nkvm_memslot slots[];
+};
+
+struct nkvm_arch_ops;
+
+struct nkvm_vm {
+	refcount_t users;		/* (a) VM fd + each vCPU/device fd */
+	struct mm_struct *mm;		/* (c) creator's address space */
+	unsigned long type;		/* (c) KVM_CREATE_VM argument */
+
+	struct mutex lock;		/* vCPU/device creation, VM caps */
+	unsigned int max_vcpu_ids;	/* [l] ids must be below this */
+	bool max_vcpu_ids_set;		/* [l] KVM_CAP_MAX_VCPU_ID enabled */
+	unsigned int created_vcpus;	/* [l] includes ones being set up */
+	struct list_head devices;	/* [l] nkvm_device.vm_node */
+
+	/* vCPUs by creation index; entries are added under lock, never removed
+	 * before the VM dies; readers use xa_load() (RCU).
+	 */
+	struct xarray vcpus;
+	atomic_t online_vcpus;		/* (a) published entries of vcpus */
+
+	struct mutex slots_lock;	/* serialises memslot updates */
+	struct srcu_struct srcu;	/* readers of memslots */
+	struct nkvm_memslots __rcu *memslots[NKVM_MAX_ADDRESS_SPACES]; /* [s] */
+	u64 slots_generation;		/* [s] bumped on every update */
+};
+
+struct nkvm_vcpu {
+	struct nkvm_vm *vm;		/* (c) */
+	u32 vcpu_id;			/* (c) id chosen by userspace */
+	u32 vcpu_idx;			/* (c) creation index in vm->vcpus */
+	struct mutex mutex;		/* serialises the vCPU ioctls */
+	struct kvm_run *run;		/* (c) page 0 of the vCPU mmap area */
+	unsigned int nr_mmap_pages;	/* (c) */
+	struct page **mmap_pages;	/* (c) pages userspace may map */
+};
+
+/* Core services for the backends. */
+struct nkvm_memslot *nkvm_gfn_to_memslot(struct nkvm_vm *vm, int as_id,
+					 nkvm_gfn_t gfn);
+bool nkvm_api_only(void);
+
+#endif /* _NKVM_NKVM_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internal interfaces between the files of the generic core. */
+#ifndef _NKVM_CORE_H
+#define _NKVM_CORE_H
+
+#include <nkvm/nkvm.h>
+#include <nkvm/arch_ops.h>
+
+#define NKVM_ARCH (&nkvm_arch_ops)
+
+/* caps.c */
+long nkvm_check_extension(struct nkvm_vm *vm, long cap);
+
+/* vm.c */
+int nkvm_create_vm(unsigned long type);
+void nkvm_vm_get(struct nkvm_vm *vm);
+void nkvm_vm_put(struct nkvm_vm *vm);
+int nkvm_check_owner(struct nkvm_vm *vm);
+
+/* vcpu.c */
+int nkvm_create_vcpu(struct nkvm_vm *vm, unsigned long id);
+void nkvm_destroy_vcpus(struct nkvm_vm *vm);
+unsigned long nkvm_vcpu_mmap_size(void);
+
+/* memslot.c */
+int nkvm_memslots_init(struct nkvm_vm *vm);
+void nkvm_memslots_free(struct nkvm_vm *vm);
+int nkvm_set_memory_region(struct nkvm_vm *vm,
+			   const struct kvm_userspace_memory_region *mem);
+
+/* device.c */
+typedef int (*nkvm_attr_fn)(void *obj, unsigned int ioctl,
+			    struct kvm_device_attr *attr);
+long nkvm_attr_ioctl(void *obj, nkvm_attr_fn fn, unsigned int ioctl,
+		     unsigned long arg);
+int nkvm_create_device(struct nkvm_vm *vm, void __user *argp);
+void nkvm_destroy_devices(struct nkvm_vm *vm);
+int nkvm_devices_init(void);
+void nkvm_devices_exit(void);
+
+#endif /* _NKVM_CORE_H */
