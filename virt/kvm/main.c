@@ -44,6 +44,12 @@ static long nkvm_dev_create_vm(unsigned long arg)
 	return nkvm_create_vm(arg);
 }
 
+/* The KVM_TRACE_* interface was removed long ago; stock KVM says so. */
+static long nkvm_retired_trace(unsigned long arg)
+{
+	return -EOPNOTSUPP;
+}
+
 static const struct {
 	unsigned int cmd;
 	long (*fn)(unsigned long arg);
@@ -52,6 +58,9 @@ static const struct {
 	{ KVM_CREATE_VM,		nkvm_dev_create_vm },
 	{ KVM_CHECK_EXTENSION,		nkvm_dev_check_extension },
 	{ KVM_GET_VCPU_MMAP_SIZE,	nkvm_get_vcpu_mmap_size },
+	{ KVM_TRACE_ENABLE,		nkvm_retired_trace },
+	{ KVM_TRACE_PAUSE,		nkvm_retired_trace },
+	{ KVM_TRACE_DISABLE,		nkvm_retired_trace },
 };
 
 static long nkvm_dev_ioctl(struct file *file, unsigned int cmd,
