@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM fd: KVM_CHECK_EXTENSION on the VM fd and KVM_ENABLE_CAP validation,
+ * including x86's KVM_CAP_MAX_VCPU_ID.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "test.h"
+
+static const struct {
+	long cap;
+	const char *name;
+} caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_NR_VCPUS, "KVM_CAP_NR_VCPUS" },
+	{ KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS" },
+	{ KVM_CAP_MAX_VCPU_ID, "KVM_CAP_MAX_VCPU_ID" },
+	{ KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS" },
+	{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
+	{ KVM_CAP_CHECK_EXTENSION_VM, "KVM_CAP_CHECK_EXTENSION_VM" },
+	{ KVM_CAP_MULTI_ADDRESS_SPACE, "KVM_CAP_MULTI_ADDRESS_SPACE" },
+	{ 100000, "unknown cap 100000" },
+};
+
+static int enable_cap(int vm, __u32 cap, __u32 flags, __u64 arg0)
+{
+	struct kvm_enable_cap ec;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.cap = cap;
+	ec.flags = flags;
+	ec.args[0] = arg0;
+	return ioctl(vm, KVM_ENABLE_CAP, &ec);
+}
+
+static void test_max_vcpu_id(int kvm)
+{
+#if defined(__x86_64__)
+	long limit = check_cap(kvm, KVM_CAP_MAX_VCPU_ID);
+	int vm = create_vm(kvm);
+	int fd;
+
+	expect_errno(enable_cap(vm, KVM_CAP_MAX_VCPU_ID, 0, limit + 1), EINVAL,
+		     "ENABLE_CAP(MAX_VCPU_ID, %ld) above the cap -> EINVAL",
+		     limit + 1);
+	expect_success(enable_cap(vm, KVM_CAP_MAX_VCPU_ID, 0, 16),
+		       "ENABLE_CAP(MAX_VCPU_ID, 16) before any vCPU");
+	expect_success(enable_cap(vm, KVM_CAP_MAX_VCPU_ID, 0, 16),
+		       "ENABLE_CAP(MAX_VCPU_ID, 16) again with the same value");
+	expect_errno(enable_cap(vm, KVM_CAP_MAX_VCPU_ID, 0, 32), EINVAL,
+		     "ENABLE_CAP(MAX_VCPU_ID, 32) after 16 was set -> EINVAL");
+	fd = ioctl(vm, KVM_CREATE_VCPU, 16UL);
+	expect_errno(fd, EINVAL, "KVM_CREATE_VCPU id 16 with limit 16 -> EINVAL");
+	if (fd >= 0)
+		close(fd);
+	fd = ioctl(vm, KVM_CREATE_VCPU, 15UL);
+	expect_success(fd, "KVM_CREATE_VCPU id 15 with limit 16");
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+#else
+	int i;
+
+	(void)kvm;
+	for (i = 0; i < 6; i++)
+		tap_skip("x86 only", "KVM_CAP_MAX_VCPU_ID enable check %d", i);
+#endif
+}
+
+int main(void)
+{
+	unsigned int i;
+	int kvm, vm;
+
+	tap_plan(ARRAY_SIZE(caps) + 2 + 6);
+	kvm = open_kvm();
+	vm = create_vm(kvm);
+
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
+		long s = ioctl(kvm, KVM_CHECK_EXTENSION, caps[i].cap);
+		long v = ioctl(vm, KVM_CHECK_EXTENSION, caps[i].cap);
+
+		tap_ok(s == v && v >= 0,
+		       "VM fd KVM_CHECK_EXTENSION(%s) = %ld, system fd %ld",
+		       caps[i].name, v, s);
+	}
+
+	expect_errno(enable_cap(vm, KVM_CAP_MAX_VCPU_ID, 1, 1), EINVAL,
+		     "KVM_ENABLE_CAP with flags 1 -> EINVAL");
+	expect_errno(enable_cap(vm, 100000, 0, 0), EINVAL,
+		     "KVM_ENABLE_CAP of an unknown cap -> EINVAL");
+	close(vm);
+
+	test_max_vcpu_id(kvm);
+
+	close(kvm);
+	return tap_finish();
+}
