@@ -126,8 +126,12 @@ static int __init nkvm_init(void)
 		goto out_devices;
 	}
 
-	pr_info("%s backend ready, /dev/kvm API version %d\n",
-		no_hardware ? "no" : NKVM_ARCH->name, KVM_API_VERSION);
+	if (no_hardware)
+		pr_info("/dev/kvm API version %d ready, without hardware virtualization\n",
+			KVM_API_VERSION);
+	else
+		pr_info("%s backend ready, /dev/kvm API version %d\n",
+			NKVM_ARCH->name, KVM_API_VERSION);
 	return 0;
 
 out_devices:
