@@ -62,9 +62,11 @@ static int x86_enable_max_vcpu_id(struct nkvm_vm *vm, u64 max)
 	if (max > X86_MAX_VCPU_IDS)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
-	if (vm->max_vcpu_ids_set && vm->max_vcpu_ids != max)
-		r = -EINVAL;
-	else if (!vm->max_vcpu_ids_set && max) {
+	if (vm->max_vcpu_ids_set) {
+		/* Set once; repeating the same value is fine. */
+		if (vm->max_vcpu_ids != max)
+			r = -EINVAL;
+	} else if (max) {
 		vm->max_vcpu_ids = max;
 		vm->max_vcpu_ids_set = true;
 	}

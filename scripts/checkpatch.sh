@@ -1,0 +1,30 @@
+#!/bin/bash
+# nkvm: run the kernel's checkpatch.pl --strict over our kernel sources.
+# checkpatch.pl and its data files come from Debian's linux-source-6.1 tarball,
+# extracted once into the cache.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+nkvm_arch x86_64
+dir=$NKVM_CACHE/$KPKG/checkpatch
+if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
+	tarball=/usr/src/linux-source-6.1.tar.xz
+	[ -f "$tarball" ] || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends linux-source-6.1 >/dev/null
+	[ -f "$tarball" ] || die "$tarball missing after installing linux-source-6.1"
+	mkdir -p "$dir"
+	tar -xJf "$tarball" -C "$dir" --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+fi
+
+cd "$NKVM_ROOT"
+cp() { "$dir/scripts/checkpatch.pl" --strict --no-tree --terse --show-types --quiet "$@"; }
+rc=0
+mapfile -t kfiles < <(git ls-files 'virt/*.[ch]' 'arch/*.[ch]' 'include/nkvm/*.h' | grep -v /uapi/)
+mapfile -t ufiles < <(git ls-files '*/uapi/*.h')
+cp -f "${kfiles[@]}" || rc=1
+# BIT() does not exist for userspace: uapi headers spell their shifts out.
+cp --ignore BIT_MACRO -f "${ufiles[@]}" || rc=1
+[ $rc -eq 0 ] && echo "checkpatch --strict: clean (${#kfiles[@]} kernel files, ${#ufiles[@]} uapi headers)"
+exit $rc
