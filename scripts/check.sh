@@ -1,0 +1,146 @@
+#!/bin/bash
+# nkvm: the whole test run (`make check`).
+#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64, s390
+#   KVM_IMPL=stock host checks, then the x86_64 boot against the stock kvm/kvm-amd modules
+# Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
+# Logs: build/check/. Env: NKVM_CACHE, NKVM_BOOT_TIMEOUT, NKVM_CHECK_ARCHES (default
+# "x86_64 arm64 s390").
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$NKVM_ROOT"
+
+impl=${KVM_IMPL:-ours}
+case "$impl" in ours|stock) ;; *) die "KVM_IMPL must be ours or stock, not '$impl'" ;; esac
+arches=${NKVM_CHECK_ARCHES:-x86_64 arm64 s390}
+# We run make ourselves with explicit arguments: nothing from an outer make leaks in.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEFILES ARCH CROSS_COMPILE
+jobs=$(nproc 2>/dev/null || echo 2)
+
+out=$NKVM_ROOT/build/check
+rm -rf "$out"; mkdir -p "$out"
+P=0 F=0 S=0
+T0=$SECONDS
+
+section() { echo; echo "== $* =="; }
+pass() { P=$((P + 1)); echo "[host] ok - $*"; }
+fail() { F=$((F + 1)); echo "[host] not ok - $*"; }
+skip() { S=$((S + 1)); echo "[host] ok - $1 # SKIP $2"; }
+showlog() { grep -v '^make\[[0-9]*\]: \(Entering\|Leaving\)' "$1" | tail -n 25 | sed 's/^/    | /'; }
+
+# step NAME LOG CMD...: one check line for CMD's success.
+step() {
+	local name=$1 log=$2; shift 2
+	local t=$SECONDS
+	if "$@" >"$log" 2>&1; then
+		pass "$name ($((SECONDS - t)) s)"
+		return 0
+	fi
+	fail "$name (see $log)"
+	showlog "$log"
+	return 1
+}
+
+# add_counts FILE: add "P F S" from parse.py.
+add_counts() {
+	local p f s
+	read -r p f s <"$1" || { F=$((F + 1)); return; }
+	P=$((P + p)); F=$((F + f)); S=$((S + s))
+}
+
+# ---------------------------------------------------------------- host
+section "host: dependencies and downloads"
+step "install Debian packages (scripts/deps.sh all)" "$out/deps.log" scripts/deps.sh all || true
+declare -A have_kdir=()
+for a in $arches; do
+	step "kernel headers for $a" "$out/kdir-$a.log" scripts/fetch.sh kdir "$a" && have_kdir[$a]=1 || true
+	step "kernel image for $a" "$out/image-$a.log" scripts/fetch.sh image "$a" || true
+done
+
+section "host: build"
+declare -A have_ko=()
+for a in $arches; do
+	log=$out/build-module-$a.log
+	rm -rf "build/$a/module"
+	if [ -z "${have_kdir[$a]:-}" ]; then
+		fail "build nkvm.ko for $a (no kernel headers)"
+		continue
+	fi
+	if step "build nkvm.ko for $a (make ARCH=$a)" "$log" make -j"$jobs" ARCH="$a"; then
+		[ -f "build/$a/module/nkvm.ko" ] && have_ko[$a]=1 ||
+			fail "make ARCH=$a left no build/$a/module/nkvm.ko"
+	fi
+	if grep -q 'warning:' "$log"; then
+		fail "nkvm.ko for $a builds without warnings ($(grep -c 'warning:' "$log") warnings)"
+		grep 'warning:' "$log" | head -n 20 | sed 's/^/    | /'
+	else
+		pass "nkvm.ko for $a builds without warnings"
+	fi
+done
+declare -A have_tests=()
+for a in $arches; do
+	step "build selftests for $a (make selftests ARCH=$a)" "$out/build-selftests-$a.log" \
+		make -j"$jobs" selftests ARCH="$a" && have_tests[$a]=1 || true
+done
+
+section "host: ABI check (tools/abi/abi-check.sh)"
+if [ -x tools/abi/abi-check.sh ] || [ -f tools/abi/abi-check.sh ]; then
+	rc=0
+	bash tools/abi/abi-check.sh >"$out/abi.log" 2>"$out/abi.err" || rc=$?
+	scripts/parse.py --tap --label host/abi --counts "$out/abi.counts" "$out/abi.log" || true
+	add_counts "$out/abi.counts"
+	if [ $rc -ne 0 ]; then
+		fail "tools/abi/abi-check.sh exit status $rc"
+		showlog "$out/abi.err"
+	fi
+else
+	fail "tools/abi/abi-check.sh is missing"
+fi
+
+# ---------------------------------------------------------------- guests
+# boot ARCH IMPL BOOT: payload, initramfs, emulator, parse.
+boot() {
+	local a=$1 im=$2 bt=$3 label tag dir rc=0 t
+	label=$a/$im; [ "$bt" = main ] || label=$label-$bt
+	tag=$a-$im-$bt
+	dir=$out/$tag
+	section "guest: $label"
+	if [ "$im" = ours ] && [ -z "${have_ko[$a]:-}" ]; then
+		fail "$label: not booted, nkvm.ko for $a did not build"; return
+	fi
+	[ -n "${have_tests[$a]:-}" ] || echo "# note: selftests for $a did not build; booting with what exists"
+	if ! scripts/payload.sh "$a" "$im" "$bt" "$dir/payload" >"$dir.payload.log" 2>&1; then
+		fail "$label: assemble payload"; showlog "$dir.payload.log"; return
+	fi
+	if ! scripts/mkinitramfs.sh "$a" "$dir/payload" "$dir/initrd.cpio.gz" >"$dir.initrd.log" 2>&1; then
+		fail "$label: build initramfs"; showlog "$dir.initrd.log"; return
+	fi
+	local nohw=()
+	[ "$bt" = nohw ] && nohw=(--nohw)
+	t=$SECONDS
+	scripts/boot.sh "${nohw[@]}" "$a" "$dir/initrd.cpio.gz" "$dir/console.log" 2>"$dir.boot.err" || rc=$?
+	echo "# $label: $(grep '^NKVM-BOOT:' "$dir/console.log" | tail -n1 | sed 's/^NKVM-BOOT: //') (log: $dir/console.log)"
+	scripts/parse.py --label "$label" --counts "$dir/counts" "$dir/console.log" || true
+	add_counts "$dir/counts"
+	if [ $rc -eq 124 ]; then
+		F=$((F + 1)); echo "[$label] not ok - emulator timed out after ${NKVM_BOOT_TIMEOUT:-$NKVM_BOOT_TIMEOUT_DEFAULT} s"
+	elif [ $rc -ne 0 ]; then
+		F=$((F + 1)); echo "[$label] not ok - emulator exit status $rc"; showlog "$dir.boot.err"
+	fi
+}
+
+has_arch() { case " $arches " in *" $1 "*) return 0 ;; esac; return 1; }
+if [ "$impl" = stock ]; then
+	has_arch x86_64 && boot x86_64 stock main
+	echo
+	echo "# KVM_IMPL=stock: arm64 and s390 not booted (no stock module to test there:"
+	echo "#   arm64 KVM is built into the kernel, s390 has no SIE under QEMU TCG)"
+else
+	if has_arch x86_64; then boot x86_64 ours main; boot x86_64 ours nohw; fi
+	has_arch arm64 && boot arm64 ours main
+	has_arch s390 && boot s390 ours main
+fi
+
+echo
+echo "# total time $((SECONDS - T0)) s, logs in $out"
+if [ $S -gt 0 ]; then echo "$P passed, $F failed, $S skipped"; else echo "$P passed, $F failed"; fi
+[ $F -eq 0 ]

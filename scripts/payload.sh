@@ -1,0 +1,78 @@
+#!/bin/bash
+# nkvm: assemble a guest payload dir (see Documentation/contract*.txt):
+#   run.sh  nkvm.ko  bin/*  env  stock/*.ko + stock/load-order (x86_64)
+# usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw> <out-dir>
+# env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
+#        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 540)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 4 ] || { echo "usage: $0 <x86_64|arm64|s390> <ours|stock> <main|nohw> <out-dir>" >&2; exit 2; }
+nkvm_arch "$1"
+impl=$2 boot=$3 out=$4
+case "$impl" in ours|stock) ;; *) die "impl must be ours or stock, not '$impl'" ;; esac
+case "$boot" in main|nohw) ;; *) die "boot must be main or nohw, not '$boot'" ;; esac
+[ "$impl" = ours ] || [ "$ARCH_N" = x86_64 ] || die "no stock module to test on $ARCH_N (impl=stock is x86_64 only)"
+
+build=$NKVM_ROOT/build/$ARCH_N
+ko=$build/module/nkvm.ko
+runsh=${NKVM_RUN_SH:-$NKVM_ROOT/tools/testing/selftests/kvm/run_tests.sh}
+[ -f "$runsh" ] || die "missing $runsh (the in-guest test runner)"
+
+rm -rf "$out"; mkdir -p "$out/bin"
+install -m 0755 "$runsh" "$out/run.sh"
+if [ -f "$ko" ]; then
+	cp "$ko" "$out/nkvm.ko"
+elif [ "$impl" = ours ]; then
+	die "missing $ko: build it first (make ARCH=$ARCH_N)"
+fi
+
+# every executable file under build/<arch>/selftests (flattened into bin/)
+if [ -d "$build/selftests" ]; then
+	while IFS= read -r -d '' f; do
+		b=${f##*/}
+		[ -e "$out/bin/$b" ] && die "two selftest binaries named $b under $build/selftests"
+		cp "$f" "$out/bin/$b"
+	done < <(find "$build/selftests" -type f -perm -u+x ! -name '*.o' ! -name '*.sh.in' -print0)
+fi
+
+{
+	echo "KVM_IMPL=$impl"
+	echo "ARCH=$GUEST_ARCH"
+	echo "BOOT=$boot"
+	echo "NKVM_KREL=$KREL"
+	echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-540}"
+} >"$out/env"
+
+if [ "$ARCH_N" = x86_64 ]; then
+	img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
+	mods=$img/lib/modules/$KREL
+	dep=$mods/modules.dep
+	[ -f "$dep" ] || die "no $dep"
+	mkdir -p "$out/stock"
+	order=()
+	add() { # add module path (relative to $mods) and its deps, deps first
+		local m=$1 line d deps=() i
+		for i in "${order[@]+"${order[@]}"}"; do [ "$i" = "$m" ] && return 0; done
+		line=$(grep -m1 "^$m:" "$dep") || die "$m not in $dep"
+		read -r -a deps <<<"${line#*:}"
+		for ((i = ${#deps[@]} - 1; i >= 0; i--)); do add "${deps[$i]}"; done
+		order+=("$m")
+	}
+	for m in kvm kvm-amd; do
+		p=$(grep -m1 -oE "^kernel/arch/x86/kvm/$m\.ko(\.xz|\.zst|\.gz)?:" "$dep" | tr -d :) ||
+			die "stock $m.ko not found in $dep"
+		add "$p"
+	done
+	: >"$out/stock/load-order"
+	for m in "${order[@]}"; do
+		b=${m##*/}
+		case "$b" in
+		*.ko.xz)  xz -dc "$mods/$m" >"$out/stock/${b%.xz}"; b=${b%.xz} ;;
+		*.ko.zst) zstd -qdc "$mods/$m" >"$out/stock/${b%.zst}"; b=${b%.zst} ;;
+		*.ko.gz)  gzip -dc "$mods/$m" >"$out/stock/${b%.gz}"; b=${b%.gz} ;;
+		*)        cp "$mods/$m" "$out/stock/$b" ;;
+		esac
+		echo "$b" >>"$out/stock/load-order"
+	done
+fi
