@@ -3,7 +3,7 @@
 #   run.sh  nkvm.ko  bin/*  env  stock/*.ko + stock/load-order (x86_64)
 # usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw> <out-dir>
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
-#        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 540)
+#        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -41,7 +41,7 @@ fi
 	echo "ARCH=$GUEST_ARCH"
 	echo "BOOT=$boot"
 	echo "NKVM_KREL=$KREL"
-	echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-540}"
+	echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-240}"
 } >"$out/env"
 
 if [ "$ARCH_N" = x86_64 ]; then
