@@ -76,6 +76,33 @@ for a in $arches; do
 		pass "nkvm.ko for $a builds without warnings"
 	fi
 done
+# headers_ok ARCH: every object of the module read our uapi kvm.h headers
+# before any host copy (a host header may name <uapi/asm/kvm.h> directly; the
+# shared include guard then skips it), and none read the host kernel's KVM
+# internals (kvm_host.h).
+headers_ok() {
+	local d=build/$1/module f ours first bad=0 n=0
+	for f in $(find "$d" -name '.*.o.cmd'); do
+		if grep -q 'kvm_host\.h' "$f"; then
+			echo "$f: includes kvm_host.h"; bad=1
+		fi
+		first=$(grep -m1 '/\(linux\|asm\)/kvm\.h' "$f" || true)
+		[ -n "$first" ] || continue
+		n=$((n + 1))
+		ours="$NKVM_ROOT/$d/"
+		case "$first" in
+		*"$ours"include/uapi/*|*"$ours"arch/*/include/uapi/*) ;;
+		*) echo "$f: first kvm.h read is the host's: $first"; bad=1 ;;
+		esac
+	done
+	[ $n -gt 0 ] || { echo "no object includes linux/kvm.h"; return 1; }
+	return $bad
+}
+for a in "${!have_ko[@]}"; do
+	step "nkvm.ko for $a uses our uapi headers and no kvm_host.h" \
+		"$out/headers-$a.log" headers_ok "$a" || true
+done
+
 declare -A have_tests=()
 for a in $arches; do
 	step "build selftests for $a (make selftests ARCH=$a)" "$out/build-selftests-$a.log" \

@@ -4,12 +4,16 @@
  */
 #define pr_fmt(fmt) "nkvm: " fmt
 
+/*
+ * asm/svm.h includes the host's <uapi/asm/kvm.h> by that explicit path;
+ * include ours first so that copy is skipped by the shared include guard.
+ */
+#include "x86.h"
+
 #include <linux/smp.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/svm.h>
-
-#include "x86.h"
 
 static void svm_read_efer(void *in_use)
 {
