@@ -6,12 +6,14 @@
 #define pr_fmt(fmt) "nkvm: " fmt
 
 #include <linux/kernel.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 #include <asm/tsc.h>
 
 #include <nkvm/arch_ops.h>
 #include "x86.h"
+#include "sregs.h"
 
 #define X86_MAX_VCPUS		1024
 #define X86_MAX_VCPU_IDS	(4 * X86_MAX_VCPUS)
@@ -39,6 +41,17 @@ static int x86_hardware_probe(void)
 	}
 	pr_err("no hardware virtualization: the CPU has neither AMD SVM nor Intel VMX\n");
 	return -ENODEV;
+}
+
+static int x86_hardware_setup(void)
+{
+	return x86_vendor->hardware_setup ? x86_vendor->hardware_setup() : 0;
+}
+
+static void x86_hardware_unsetup(void)
+{
+	if (x86_vendor->hardware_unsetup)
+		x86_vendor->hardware_unsetup();
 }
 
 static long x86_check_extension(struct nkvm_vm *vm, long cap)
@@ -96,11 +109,130 @@ static int x86_prepare_memslot(struct nkvm_vm *vm, enum nkvm_mr_change change,
 	return 0;
 }
 
+/* Family/model/stepping in RDX after RESET while no CPUID is set: P6. */
+#define X86_RESET_RDX		0x600
+
 static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 {
+	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
+
+	/* The architectural RESET state; the vendor sets the rest. */
+	xv->regs.rip = 0xfff0;
+	xv->regs.rflags = X86_EFLAGS_FIXED;
+	xv->regs.rdx = X86_RESET_RDX;
 	/* The guest TSC starts at zero when the vCPU is created. */
-	to_x86_vcpu(vcpu)->tsc_offset = -(s64)rdtsc_ordered();
+	xv->tsc_offset = -(s64)rdtsc_ordered();
+
+	if (!x86_vendor || !x86_vendor->vcpu_create)
+		return 0;
+	return x86_vendor->vcpu_create(xv);
+}
+
+static void x86_vcpu_destroy(struct nkvm_vcpu *vcpu)
+{
+	if (x86_vendor && x86_vendor->vcpu_destroy)
+		x86_vendor->vcpu_destroy(to_x86_vcpu(vcpu));
+}
+
+/*
+ * KVM_RUN: finish the exit userspace handled, then enter the guest until
+ * an exit needs userspace, a signal arrives or the vendor fails.
+ */
+static int x86_vcpu_run(struct nkvm_vcpu *vcpu)
+{
+	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	if (!x86_vendor || !x86_vendor->run)
+		return -ENOEXEC;
+
+	if (x86_vendor->complete_exit) {
+		r = x86_vendor->complete_exit(xv);
+		if (r < 0)
+			return r;
+	}
+
+	for (;;) {
+		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
+		}
+		cond_resched();
+		r = x86_vendor->run(xv);
+		if (r <= 0)
+			return r;
+	}
+}
+
+static long x86_get_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	return copy_to_user(argp, &xv->regs, sizeof(xv->regs)) ? -EFAULT : 0;
+}
+
+static long x86_set_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_regs regs;
+
+	if (copy_from_user(&regs, argp, sizeof(regs)))
+		return -EFAULT;
+	xv->regs = regs;
 	return 0;
+}
+
+static long x86_get_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_sregs sregs;
+
+	memset(&sregs, 0, sizeof(sregs));
+	x86_vendor->get_sregs(xv, &sregs);
+	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+}
+
+static long x86_set_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_sregs sregs;
+
+	if (copy_from_user(&sregs, argp, sizeof(sregs)))
+		return -EFAULT;
+	if (!nkvm_x86_sregs_valid(&sregs))
+		return -EINVAL;
+	x86_vendor->set_sregs(xv, &sregs);
+	return 0;
+}
+
+/* Segment state lives in the vendor's control block: none, no ioctl. */
+static bool x86_has_sregs(void)
+{
+	return x86_vendor && x86_vendor->get_sregs && x86_vendor->set_sregs;
+}
+
+static const struct {
+	unsigned int cmd;
+	long (*fn)(struct nkvm_x86_vcpu *xv, void __user *argp);
+	bool (*available)(void);	/* NULL: always */
+} x86_vcpu_ioctls[] = {
+	{ KVM_GET_REGS,		x86_get_regs },
+	{ KVM_SET_REGS,		x86_set_regs },
+	{ KVM_GET_SREGS,	x86_get_sregs,	x86_has_sregs },
+	{ KVM_SET_SREGS,	x86_set_sregs,	x86_has_sregs },
+};
+
+static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,
+			   unsigned long arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(x86_vcpu_ioctls); i++) {
+		if (x86_vcpu_ioctls[i].cmd != ioctl)
+			continue;
+		if (x86_vcpu_ioctls[i].available &&
+		    !x86_vcpu_ioctls[i].available())
+			return -ENOTTY;
+		return x86_vcpu_ioctls[i].fn(to_x86_vcpu(vcpu),
+					     (void __user *)arg);
+	}
+	return -ENOTTY;
 }
 
 static int x86_vcpu_tsc_attr(struct nkvm_vcpu *vcpu, unsigned int ioctl,
@@ -147,10 +279,15 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.vm_size		= sizeof(struct nkvm_x86_vm),
 	.vcpu_size		= sizeof(struct nkvm_x86_vcpu),
 	.hardware_probe		= x86_hardware_probe,
+	.hardware_setup		= x86_hardware_setup,
+	.hardware_unsetup	= x86_hardware_unsetup,
 	.check_extension	= x86_check_extension,
 	.vm_init		= x86_vm_init,
 	.vm_enable_cap		= x86_vm_enable_cap,
 	.prepare_memslot	= x86_prepare_memslot,
 	.vcpu_create		= x86_vcpu_create,
+	.vcpu_destroy		= x86_vcpu_destroy,
+	.vcpu_run		= x86_vcpu_run,
 	.vcpu_attr		= x86_vcpu_attr,
+	.vcpu_ioctl		= x86_vcpu_ioctl,
 };

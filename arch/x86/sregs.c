@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Validation of KVM_SET_SREGS: no combination of control registers, EFER
+ * and segments that the hardware would refuse (or that no CPU can be in)
+ * reaches a vendor.
+ */
+#include <linux/kvm.h>
+#include <asm/apicdef.h>
+#include <asm/cpufeature.h>
+#include <asm/msr-index.h>
+#include <asm/processor.h>
+#include <asm/processor-flags.h>
+
+#include "sregs.h"
+
+#define X86_EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+/* APIC base: bits 0-7 and 9 are reserved. */
+#define X86_APIC_BASE_RSVD	0x2ffULL
+
+static u64 x86_cr4_allowed(void)
+{
+	u64 ok = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
+		 X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
+		 X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+
+	if (boot_cpu_has(X86_FEATURE_UMIP))
+		ok |= X86_CR4_UMIP;
+	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
+		ok |= X86_CR4_FSGSBASE;
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		ok |= X86_CR4_PCIDE;
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		ok |= X86_CR4_OSXSAVE;
+	if (boot_cpu_has(X86_FEATURE_SMEP))
+		ok |= X86_CR4_SMEP;
+	if (boot_cpu_has(X86_FEATURE_SMAP))
+		ok |= X86_CR4_SMAP;
+	if (boot_cpu_has(X86_FEATURE_PKU))
+		ok |= X86_CR4_PKE;
+	if (boot_cpu_has(X86_FEATURE_LA57))
+		ok |= X86_CR4_LA57;
+	return ok;
+}
+
+static bool x86_cr0_valid(u64 cr0)
+{
+	if (cr0 >> 32)
+		return false;
+	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
+		return false;
+	return !(cr0 & X86_CR0_PG) || (cr0 & X86_CR0_PE);
+}
+
+static bool x86_apic_base_valid(u64 base, u64 pa_rsvd)
+{
+	if (base & (X86_APIC_BASE_RSVD | pa_rsvd))
+		return false;
+	if ((base & X2APIC_ENABLE) && !boot_cpu_has(X86_FEATURE_X2APIC))
+		return false;
+	/* x2APIC mode needs the xAPIC enabled too. */
+	return !(base & X2APIC_ENABLE) || (base & MSR_IA32_APICBASE_ENABLE);
+}
+
+bool nkvm_x86_sregs_valid(const struct kvm_sregs *s)
+{
+	u64 pa_rsvd = ~((1ULL << boot_cpu_data.x86_phys_bits) - 1);
+	unsigned int i;
+
+	if (!x86_cr0_valid(s->cr0) || (s->cr4 & ~x86_cr4_allowed()) ||
+	    (s->efer & ~X86_EFER_ALLOWED))
+		return false;
+
+	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)) {
+		/* Long mode: PAE paging, LMA set, CR3 inside the PA space. */
+		if (!(s->cr4 & X86_CR4_PAE) || !(s->efer & EFER_LMA) ||
+		    (s->cr3 & pa_rsvd))
+			return false;
+	} else if ((s->efer & EFER_LMA) || s->cs.l) {
+		return false;
+	}
+
+	if (!x86_apic_base_valid(s->apic_base, pa_rsvd))
+		return false;
+
+	/* Injecting a pending interrupt this way is not supported yet. */
+	for (i = 0; i < ARRAY_SIZE(s->interrupt_bitmap); i++)
+		if (s->interrupt_bitmap[i])
+			return false;
+	return true;
+}
