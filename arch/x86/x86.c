@@ -6,7 +6,6 @@
 #define pr_fmt(fmt) "nkvm: " fmt
 
 #include <linux/kernel.h>
-#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 #include <asm/tsc.h>
@@ -134,35 +133,22 @@ static void x86_vcpu_destroy(struct nkvm_vcpu *vcpu)
 		x86_vendor->vcpu_destroy(to_x86_vcpu(vcpu));
 }
 
-/*
- * KVM_RUN: finish the exit userspace handled, then enter the guest until
- * an exit needs userspace, a signal arrives or the vendor fails.
- */
-static int x86_vcpu_run(struct nkvm_vcpu *vcpu)
+/* SVM runs guests; VMX does not yet. */
+static bool x86_runs_guests(void)
 {
-	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
-	struct kvm_run *run = vcpu->run;
-	int r;
+	return x86_vendor && x86_vendor->run;
+}
 
-	if (!x86_vendor || !x86_vendor->run)
-		return -ENOEXEC;
+static int x86_vcpu_complete_exit(struct nkvm_vcpu *vcpu)
+{
+	if (!x86_vendor->complete_exit)
+		return 0;
+	return x86_vendor->complete_exit(to_x86_vcpu(vcpu));
+}
 
-	if (x86_vendor->complete_exit) {
-		r = x86_vendor->complete_exit(xv);
-		if (r < 0)
-			return r;
-	}
-
-	for (;;) {
-		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
-			run->exit_reason = KVM_EXIT_INTR;
-			return -EINTR;
-		}
-		cond_resched();
-		r = x86_vendor->run(xv);
-		if (r <= 0)
-			return r;
-	}
+static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
+{
+	return x86_vendor->run(to_x86_vcpu(vcpu));
 }
 
 static long x86_get_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
@@ -287,7 +273,9 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.prepare_memslot	= x86_prepare_memslot,
 	.vcpu_create		= x86_vcpu_create,
 	.vcpu_destroy		= x86_vcpu_destroy,
-	.vcpu_run		= x86_vcpu_run,
+	.runs_guests		= x86_runs_guests,
+	.vcpu_complete_exit	= x86_vcpu_complete_exit,
+	.vcpu_enter		= x86_vcpu_enter,
 	.vcpu_attr		= x86_vcpu_attr,
 	.vcpu_ioctl		= x86_vcpu_ioctl,
 };

@@ -37,15 +37,16 @@ struct nkvm_x86_vendor {
 	/*
 	 * Finish an exit userspace has handled (e.g. store the data of an
 	 * IN into RAX and step over the instruction), before anything else
-	 * in KVM_RUN: even an immediate_exit run completes it. Optional.
+	 * in KVM_RUN: even an immediate_exit run completes it. Returns 0
+	 * or -errno. Optional.
 	 */
 	int (*complete_exit)(struct nkvm_x86_vcpu *xv);
 	/*
 	 * Enter the guest once, with xv->regs as its GPRs/RIP/RFLAGS, and
 	 * handle the exit. Returns 1 to enter again, 0 when kvm_run holds an
 	 * exit for userspace, a negative errno on failure. Called with
-	 * vcpu->mutex held and preemption enabled; the caller handles
-	 * signals and rescheduling between calls.
+	 * vcpu->mutex held and preemption enabled; the core's KVM_RUN loop
+	 * (virt/kvm/run.c) handles signals and rescheduling between calls.
 	 */
 	int (*run)(struct nkvm_x86_vcpu *xv);
 };

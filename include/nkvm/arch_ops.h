@@ -66,8 +66,18 @@ struct nkvm_arch_ops {
 	int (*vcpu_create)(struct nkvm_vcpu *vcpu);
 	/* VM teardown. Optional. */
 	void (*vcpu_destroy)(struct nkvm_vcpu *vcpu);
-	/* KVM_RUN with vcpu->mutex held. NULL: -ENOEXEC (no backend). */
-	int (*vcpu_run)(struct nkvm_vcpu *vcpu);
+	/*
+	 * KVM_RUN, vcpu->mutex held. The core owns the loop: it calls
+	 * vcpu_complete_exit once (finish the exit userspace handled; 0 or
+	 * -errno), then, until immediate_exit or a signal stops it,
+	 * vcpu_enter, which enters the guest once and returns 1 to go on,
+	 * 0 when kvm_run holds an exit for userspace, or -errno.
+	 * runs_guests says whether vcpu_enter can run a guest on this host
+	 * (NULL: iff vcpu_enter is set); if not, KVM_RUN gives -ENOEXEC.
+	 */
+	bool (*runs_guests)(void);
+	int (*vcpu_complete_exit)(struct nkvm_vcpu *vcpu);
+	int (*vcpu_enter)(struct nkvm_vcpu *vcpu);
 	/* KVM_{SET,GET,HAS}_DEVICE_ATTR on a vCPU fd. NULL: -ENOTTY. */
 	int (*vcpu_attr)(struct nkvm_vcpu *vcpu, unsigned int ioctl,
 			 struct kvm_device_attr *attr);

@@ -19,6 +19,7 @@
 #include <linux/srcu.h>
 #include <linux/xarray.h>
 #include <linux/list.h>
+#include <linux/signal_types.h>
 #include <linux/kvm.h>
 
 #define NKVM_MAX_ADDRESS_SPACES	2
@@ -81,11 +82,14 @@ struct nkvm_vcpu {
 	struct kvm_run *run;		/* (c) page 0 of the vCPU mmap area */
 	unsigned int nr_mmap_pages;	/* (c) */
 	struct page **mmap_pages;	/* (c) pages userspace may map */
+	bool sigset_active;		/* [m] KVM_SET_SIGNAL_MASK given */
+	sigset_t sigset;		/* [m] blocked signals in KVM_RUN */
 };
 
 /* Core services for the backends. */
 struct nkvm_memslot *nkvm_gfn_to_memslot(struct nkvm_vm *vm, int as_id,
 					 nkvm_gfn_t gfn);
 bool nkvm_api_only(void);
+bool nkvm_runs_guests(void);
 
 #endif /* _NKVM_NKVM_H */

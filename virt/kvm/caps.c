@@ -17,6 +17,7 @@ enum nkvm_cap_kind {
 	NKVM_CAP_NR_MEMSLOTS,
 	NKVM_CAP_ADDRESS_SPACES,
 	NKVM_CAP_MEMSLOT_FLAG,		/* 1 iff the arch accepts arg */
+	NKVM_CAP_RUNS_GUESTS,		/* 1 iff KVM_RUN enters guests */
 };
 
 static const struct {
@@ -36,6 +37,7 @@ static const struct {
 	{ KVM_CAP_NR_MEMSLOTS,			NKVM_CAP_NR_MEMSLOTS },
 	{ KVM_CAP_MULTI_ADDRESS_SPACE,		NKVM_CAP_ADDRESS_SPACES },
 	{ KVM_CAP_READONLY_MEM,	NKVM_CAP_MEMSLOT_FLAG,	KVM_MEM_READONLY },
+	{ KVM_CAP_IMMEDIATE_EXIT,		NKVM_CAP_RUNS_GUESTS },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
@@ -58,6 +60,8 @@ static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
 		return ops->address_spaces;
 	case NKVM_CAP_MEMSLOT_FLAG:
 		return !!(ops->memslot_flags & arg);
+	case NKVM_CAP_RUNS_GUESTS:
+		return nkvm_runs_guests();
 	}
 	return 0;
 }

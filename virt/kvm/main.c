@@ -24,6 +24,16 @@ bool nkvm_api_only(void)
 	return no_hardware;
 }
 
+/* KVM_RUN can enter a guest here (hardware present and a backend for it). */
+bool nkvm_runs_guests(void)
+{
+	const struct nkvm_arch_ops *ops = NKVM_ARCH;
+
+	if (no_hardware || !ops->vcpu_enter)
+		return false;
+	return !ops->runs_guests || ops->runs_guests();
+}
+
 static long nkvm_get_api_version(unsigned long arg)
 {
 	return arg ? -EINVAL : KVM_API_VERSION;

@@ -50,15 +50,6 @@ static int nkvm_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
-static long nkvm_vcpu_run(struct nkvm_vcpu *vcpu, unsigned long arg)
-{
-	if (arg)
-		return -EINVAL;
-	if (nkvm_api_only() || !NKVM_ARCH->vcpu_run)
-		return -ENOEXEC;
-	return NKVM_ARCH->vcpu_run(vcpu);
-}
-
 static int nkvm_vcpu_attr(void *vcpu, unsigned int ioctl,
 			  struct kvm_device_attr *attr)
 {
@@ -71,6 +62,8 @@ static long nkvm_vcpu_ioctl_locked(struct nkvm_vcpu *vcpu, unsigned int cmd,
 	switch (cmd) {
 	case KVM_RUN:
 		return nkvm_vcpu_run(vcpu, arg);
+	case KVM_SET_SIGNAL_MASK:
+		return nkvm_vcpu_set_signal_mask(vcpu, (void __user *)arg);
 	case KVM_SET_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:
 	case KVM_HAS_DEVICE_ATTR:
