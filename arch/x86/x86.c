@@ -57,6 +57,7 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 {
 	switch (cap) {
 	case KVM_CAP_VCPU_ATTRIBUTES:
+	case KVM_CAP_EXT_CPUID:
 		return 1;
 	}
 	return 0;
@@ -131,6 +132,16 @@ static void x86_vcpu_destroy(struct nkvm_vcpu *vcpu)
 {
 	if (x86_vendor && x86_vendor->vcpu_destroy)
 		x86_vendor->vcpu_destroy(to_x86_vcpu(vcpu));
+	nkvm_x86_cpuid_free(to_x86_vcpu(vcpu));
+}
+
+static long x86_dev_ioctl(unsigned int ioctl, unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_GET_SUPPORTED_CPUID:
+		return nkvm_x86_get_supported_cpuid((void __user *)arg);
+	}
+	return -ENOTTY;
 }
 
 /* SVM runs guests; VMX does not yet. */
@@ -187,6 +198,16 @@ static long x86_set_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return 0;
 }
 
+static long x86_set_cpuid2(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	return nkvm_x86_set_cpuid2(xv, argp);
+}
+
+static long x86_get_cpuid2(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	return nkvm_x86_get_cpuid2(xv, argp);
+}
+
 /* Segment state lives in the vendor's control block: none, no ioctl. */
 static bool x86_has_sregs(void)
 {
@@ -202,6 +223,8 @@ static const struct {
 	{ KVM_SET_REGS,		x86_set_regs },
 	{ KVM_GET_SREGS,	x86_get_sregs,	x86_has_sregs },
 	{ KVM_SET_SREGS,	x86_set_sregs,	x86_has_sregs },
+	{ KVM_SET_CPUID2,	x86_set_cpuid2 },
+	{ KVM_GET_CPUID2,	x86_get_cpuid2 },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,
@@ -267,6 +290,7 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.hardware_probe		= x86_hardware_probe,
 	.hardware_setup		= x86_hardware_setup,
 	.hardware_unsetup	= x86_hardware_unsetup,
+	.dev_ioctl		= x86_dev_ioctl,
 	.check_extension	= x86_check_extension,
 	.vm_init		= x86_vm_init,
 	.vm_enable_cap		= x86_vm_enable_cap,

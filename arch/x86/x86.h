@@ -62,6 +62,8 @@ struct nkvm_x86_vcpu {
 	struct nkvm_vcpu vcpu;		/* must be first */
 	struct kvm_regs regs;		/* [m] GPRs, RIP, RFLAGS */
 	s64 tsc_offset;			/* [m] guest TSC - host TSC */
+	struct kvm_cpuid_entry2 *cpuid;	/* [m] KVM_SET_CPUID2 table */
+	u32 cpuid_nent;			/* [m] entries in cpuid */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 };
 
@@ -69,5 +71,13 @@ static inline struct nkvm_x86_vcpu *to_x86_vcpu(struct nkvm_vcpu *vcpu)
 {
 	return container_of(vcpu, struct nkvm_x86_vcpu, vcpu);
 }
+
+/* cpuid.c */
+long nkvm_x86_get_supported_cpuid(struct kvm_cpuid2 __user *uc);
+long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc);
+long nkvm_x86_get_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc);
+void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv);
+/* For vendors: answer the guest's CPUID from the table (RAX..RDX). */
+void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv);
 
 #endif /* _NKVM_X86_H */

@@ -39,6 +39,8 @@ struct nkvm_arch_ops {
 	int (*hardware_setup)(void);
 	void (*hardware_unsetup)(void);
 
+	/* Arch ioctls on /dev/kvm. NULL: -ENOTTY. */
+	long (*dev_ioctl)(unsigned int ioctl, unsigned long arg);
 	/* Arch capabilities; vm is NULL on /dev/kvm. NULL: none. */
 	long (*check_extension)(struct nkvm_vm *vm, long cap);
 

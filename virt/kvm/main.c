@@ -81,6 +81,8 @@ static long nkvm_dev_ioctl(struct file *file, unsigned int cmd,
 	for (i = 0; i < ARRAY_SIZE(nkvm_dev_ioctls); i++)
 		if (nkvm_dev_ioctls[i].cmd == cmd)
 			return nkvm_dev_ioctls[i].fn(arg);
+	if (NKVM_ARCH->dev_ioctl)
+		return NKVM_ARCH->dev_ioctl(cmd, arg);
 	return -ENOTTY;
 }
 

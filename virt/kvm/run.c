@@ -62,7 +62,10 @@ static int nkvm_run_loop(struct nkvm_vcpu *vcpu)
 	}
 
 	for (;;) {
-		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
+		/* As stock KVM: immediate_exit leaves exit_reason alone. */
+		if (READ_ONCE(run->immediate_exit))
+			return -EINTR;
+		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
