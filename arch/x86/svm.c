@@ -1,19 +1,86 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AMD SVM backend. For now: detection and ownership checks at load.
+ * AMD SVM backend: detection, per-CPU enabling, the VMCB, the world switch
+ * around svm_vmrun.S and the exit handlers.
+ *
+ * Design choices of this first step, all to be revisited:
+ *  - ASIDs: every guest runs with ASID 1 and every VMRUN flushes all ASIDs
+ *    (TLB_CONTROL_FLUSH_ALL_ASID). Correct whatever CPU a vCPU last ran on,
+ *    and the only choice on CPUs without flush-by-ASID (QEMU's TCG).
+ *  - Clean bits: never used (VMCB clean field 0 on every VMRUN).
+ *  - Next RIP: only I/O intercepts report it; for the other instructions
+ *    we skip, the length is that of the only encoding that exits.
+ *  - FPU: the guest has its own fpstate (fpu_alloc_guest_fpstate), swapped
+ *    in and out around each entry by fpu_swap_kvm_fpstate(). XCR0 stays the
+ *    host's (XSETBV is intercepted and refused).
+ *  - Control registers: the guest owns CR0/CR3/CR4 in the VMCB (no CR
+ *    intercepts), so CR0 keeps CD|NW from reset, which real CPUs run
+ *    uncached. MSR accesses are all intercepted and answered with #GP.
+ *  - Nested paging: one table per vCPU (svm_npt.c).
+ *  - Not yet: MMIO (NPF outside the memslots), INS/OUTS, debug-register
+ *    accesses, CR/EFER write checks; they exit with an internal error
+ *    (or #GP for MSRs).
  */
 #define pr_fmt(fmt) "nkvm: " fmt
 
-/*
- * asm/svm.h includes the host's <uapi/asm/kvm.h> by that explicit path;
- * include ours first so that copy is skipped by the shared include guard.
- */
-#include "x86.h"
+#include "svm.h"
 
+#include <linux/cpuhotplug.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mem_encrypt.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/reboot.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
 #include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
 #include <asm/msr.h>
-#include <asm/svm.h>
+#include <asm/reboot.h>
+
+#define SVM_ASID		1
+#define SVM_IOPM_ORDER		2	/* 12 KiB used */
+#define SVM_MSRPM_ORDER		1	/* 8 KiB */
+
+/* Architectural state after RESET, as stock KVM presents it. */
+#define RESET_CR0		(X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)
+#define RESET_DR6		0xffff0ff0ULL
+#define RESET_DR7		0x400ULL
+#define RESET_PAT		0x0007040600070406ULL
+#define RESET_RIP		0xfff0
+#define RESET_RFLAGS		X86_EFLAGS_FIXED
+#define RESET_RDX		0x600	/* CPUID.1:EAX with no CPUID set */
+#define RESET_APIC_BASE		(APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE)
+
+#define SEG_TYPE_LDT		2
+#define SEG_TYPE_BUSY_TSS16	3
+
+struct svm_cpu {
+	struct page *hsave;		/* MSR_VM_HSAVE_PA */
+	struct page *host_vmcb;		/* VMSAVE/VMLOAD of the host's state */
+	bool enabled;			/* EFER.SVME set by us */
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
+static int svm_hp_state;
+static struct page *svm_iopm, *svm_msrpm;
+
+static inline void svm_stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+static inline void svm_clgi(void)
+{
+	asm volatile("clgi" ::: "memory");
+}
+
+static u64 svm_page_pa(struct page *page)
+{
+	return __sme_set(page_to_phys(page));
+}
 
 static void svm_read_efer(void *in_use)
 {
@@ -44,10 +111,750 @@ static int svm_probe(void)
 		       atomic_read(&in_use));
 		return -EBUSY;
 	}
+	if (!boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_err("AMD SVM without nested paging is not supported\n");
+		return -ENODEV;
+	}
 	return 0;
 }
 
+/* Per-CPU enabling; each runs on the CPU it changes. */
+
+static int svm_cpu_enable(unsigned int cpu)
+{
+	struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		pr_err("CPU %u: EFER.SVME is already set by someone else\n", cpu);
+		return -EBUSY;
+	}
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, svm_page_pa(sc->hsave));
+	sc->enabled = true;
+	return 0;
+}
+
+static void svm_cpu_disable_this(void)
+{
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
+	u64 efer;
+
+	if (!sc->enabled)
+		return;
+	sc->enabled = false;
+	/* GIF must be set when SVM goes away, or INIT and NMI stay blocked. */
+	svm_stgi();
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+}
+
+static int svm_cpu_disable(unsigned int cpu)
+{
+	svm_cpu_disable_this();
+	return 0;
+}
+
+static void svm_cpu_disable_ipi(void *unused)
+{
+	svm_cpu_disable_this();
+}
+
+/* Emergency reboot or crash kexec: called on each CPU, maybe from NMI. */
+static void svm_emergency_disable(void)
+{
+	svm_cpu_disable_this();
+}
+
+static int svm_reboot(struct notifier_block *nb, unsigned long code,
+		      void *unused)
+{
+	on_each_cpu(svm_cpu_disable_ipi, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block svm_reboot_nb = {
+	.notifier_call = svm_reboot,
+};
+
+static void svm_free_cpu_pages(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
+
+		if (sc->hsave)
+			__free_page(sc->hsave);
+		if (sc->host_vmcb)
+			__free_page(sc->host_vmcb);
+		sc->hsave = NULL;
+		sc->host_vmcb = NULL;
+	}
+	if (svm_iopm)
+		__free_pages(svm_iopm, SVM_IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+}
+
+static int svm_alloc_pages(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
+		int node = cpu_to_node(cpu);
+
+		sc->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		sc->host_vmcb = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		if (!sc->hsave || !sc->host_vmcb)
+			return -ENOMEM;
+	}
+
+	/* Every port and every MSR is intercepted, for every vCPU. */
+	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, SVM_MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm)
+		return -ENOMEM;
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << SVM_IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << SVM_MSRPM_ORDER);
+	return 0;
+}
+
+static int svm_hardware_setup(void)
+{
+	int r;
+
+	r = svm_alloc_pages();
+	if (r)
+		goto free;
+
+	cpu_emergency_register_virt_callback(svm_emergency_disable);
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "nkvm/svm:online",
+			      svm_cpu_enable, svm_cpu_disable);
+	if (r < 0)
+		goto unregister;
+	svm_hp_state = r;
+	register_reboot_notifier(&svm_reboot_nb);
+	return 0;
+
+unregister:
+	cpu_emergency_unregister_virt_callback(svm_emergency_disable);
+free:
+	svm_free_cpu_pages();
+	return r;
+}
+
+static void svm_hardware_unsetup(void)
+{
+	unregister_reboot_notifier(&svm_reboot_nb);
+	cpuhp_remove_state(svm_hp_state);
+	cpu_emergency_unregister_virt_callback(svm_emergency_disable);
+	svm_free_cpu_pages();
+}
+
+/* The VMCB. */
+
+static void svm_set_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void svm_reset_seg(struct vmcb_seg *seg, u16 attrib)
+{
+	seg->selector = 0;
+	seg->attrib = attrib;
+	seg->limit = 0xffff;
+	seg->base = 0;
+}
+
+static const unsigned int svm_intercepts[] = {
+	INTERCEPT_EXCEPTION_OFFSET + MC_VECTOR,
+	INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_RDPMC,
+	INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT, INTERCEPT_INVLPGA,
+	INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN,
+	INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
+	INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI, INTERCEPT_SKINIT,
+	INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+};
+
+/* The whole VMCB as after RESET (RIP, RFLAGS and GPRs come from xv->regs). */
+static void svm_init_vmcb(struct svm_vcpu *sv)
+{
+	struct vmcb_control_area *ctl = &sv->vmcb->control;
+	struct vmcb_save_area *save = &sv->vmcb->save;
+	const u16 data = SVM_SELECTOR_P_MASK | SVM_SELECTOR_S_MASK |
+			 SVM_SELECTOR_WRITE_MASK;
+	unsigned int i;
+
+	clear_page(sv->vmcb);
+
+	/* Debug registers: the host's DR0-3 must survive, so no access. */
+	sv->vmcb->control.intercepts[INTERCEPT_DR] = 0x00ff00ff;
+	for (i = 0; i < ARRAY_SIZE(svm_intercepts); i++)
+		svm_set_intercept(sv->vmcb, svm_intercepts[i]);
+	ctl->iopm_base_pa = svm_page_pa(svm_iopm);
+	ctl->msrpm_base_pa = svm_page_pa(svm_msrpm);
+	ctl->asid = SVM_ASID;
+	/* Physical interrupts follow the host's IF, the guest's IF its own. */
+	ctl->int_ctl = V_INTR_MASKING_MASK;
+	ctl->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	ctl->nested_cr3 = svm_npt_root_pa(&sv->npt);
+
+	svm_reset_seg(&save->es, data);
+	svm_reset_seg(&save->ss, data);
+	svm_reset_seg(&save->ds, data);
+	svm_reset_seg(&save->fs, data);
+	svm_reset_seg(&save->gs, data);
+	svm_reset_seg(&save->cs, SVM_SELECTOR_P_MASK | SVM_SELECTOR_S_MASK |
+		      SVM_SELECTOR_CODE_MASK | SVM_SELECTOR_READ_MASK);
+	save->cs.selector = 0xf000;
+	save->cs.base = 0xffff0000;
+	svm_reset_seg(&save->ldtr, SVM_SELECTOR_P_MASK | SEG_TYPE_LDT);
+	svm_reset_seg(&save->tr, SVM_SELECTOR_P_MASK | SEG_TYPE_BUSY_TSS16);
+	save->gdtr.limit = 0xffff;
+	save->idtr.limit = 0xffff;
+
+	save->efer = EFER_SVME;
+	save->cr0 = RESET_CR0;
+	save->dr6 = RESET_DR6;
+	save->dr7 = RESET_DR7;
+	save->g_pat = RESET_PAT;
+	save->rflags = RESET_RFLAGS;
+	save->rip = RESET_RIP;
+}
+
+/* INIT after a shutdown: registers as the x86 layer sets them at creation. */
+static void svm_reset_regs(struct nkvm_x86_vcpu *xv)
+{
+	memset(&xv->regs, 0, sizeof(xv->regs));
+	xv->regs.rip = RESET_RIP;
+	xv->regs.rflags = RESET_RFLAGS;
+	xv->regs.rdx = RESET_RDX;
+}
+
+static void svm_vcpu_free(struct svm_vcpu *sv)
+{
+	svm_npt_destroy(&sv->npt);
+	if (sv->fpu.fpstate)
+		fpu_free_guest_fpstate(&sv->fpu);
+	if (sv->vmcb)
+		free_page((unsigned long)sv->vmcb);
+	kfree(sv);
+}
+
+static int svm_vcpu_create(struct nkvm_x86_vcpu *xv)
+{
+	struct svm_vcpu *sv;
+	int r = -ENOMEM;
+
+	sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
+	if (!sv)
+		return -ENOMEM;
+	sv->vmcb = (struct vmcb *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!sv->vmcb)
+		goto fail;
+	sv->vmcb_pa = __sme_set(__pa(sv->vmcb));
+	if (!fpu_alloc_guest_fpstate(&sv->fpu))
+		goto fail;
+	r = svm_npt_init(&sv->npt);
+	if (r)
+		goto fail;
+
+	sv->apic_base = RESET_APIC_BASE;
+	if (xv->vcpu.vcpu_id == 0)
+		sv->apic_base |= MSR_IA32_APICBASE_BSP;
+	svm_init_vmcb(sv);
+	xv->vendor = sv;
+	return 0;
+
+fail:
+	svm_vcpu_free(sv);
+	return r;
+}
+
+static void svm_vcpu_destroy(struct nkvm_x86_vcpu *xv)
+{
+	if (xv->vendor)
+		svm_vcpu_free(xv->vendor);
+	xv->vendor = NULL;
+}
+
+/* Segments and special registers. */
+
+static void svm_seg_to_kvm(const struct vmcb_seg *s, struct kvm_segment *k)
+{
+	k->base = s->base;
+	k->limit = s->limit;
+	k->selector = s->selector;
+	k->type = s->attrib & SVM_SELECTOR_TYPE_MASK;
+	k->s = !!(s->attrib & SVM_SELECTOR_S_MASK);
+	k->dpl = (s->attrib & SVM_SELECTOR_DPL_MASK) >> SVM_SELECTOR_DPL_SHIFT;
+	k->present = !!(s->attrib & SVM_SELECTOR_P_MASK);
+	k->avl = !!(s->attrib & SVM_SELECTOR_AVL_MASK);
+	k->l = !!(s->attrib & SVM_SELECTOR_L_MASK);
+	k->db = !!(s->attrib & SVM_SELECTOR_DB_MASK);
+	/*
+	 * The CPU ignores G in the VMCB and some keep it only for some
+	 * segments; like stock KVM, report the G that the limit implies.
+	 */
+	k->g = s->limit > 0xfffff;
+	/* The VMCB has no "unusable": a segment not present is. */
+	k->unusable = !k->present;
+	k->padding = 0;
+}
+
+static void svm_seg_from_kvm(struct vmcb_seg *s, const struct kvm_segment *k)
+{
+	s->base = k->base;
+	s->limit = k->limit;
+	s->selector = k->selector;
+	s->attrib = (k->type & SVM_SELECTOR_TYPE_MASK) |
+		    (k->s ? SVM_SELECTOR_S_MASK : 0) |
+		    ((k->dpl & 3) << SVM_SELECTOR_DPL_SHIFT) |
+		    (k->present && !k->unusable ? SVM_SELECTOR_P_MASK : 0) |
+		    (k->avl ? SVM_SELECTOR_AVL_MASK : 0) |
+		    (k->l ? SVM_SELECTOR_L_MASK : 0) |
+		    (k->db ? SVM_SELECTOR_DB_MASK : 0) |
+		    (k->g ? SVM_SELECTOR_G_MASK : 0);
+}
+
+/* Data segments in use always have their accessed bit set in the cache. */
+static void svm_data_seg_to_kvm(const struct vmcb_seg *s,
+				struct kvm_segment *k)
+{
+	svm_seg_to_kvm(s, k);
+	if (!k->unusable)
+		k->type |= 1;
+}
+
+static void svm_get_sregs(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs)
+{
+	struct svm_vcpu *sv = xv->vendor;
+	struct vmcb_save_area *save = &sv->vmcb->save;
+
+	memset(sregs, 0, sizeof(*sregs));
+	svm_seg_to_kvm(&save->cs, &sregs->cs);
+	svm_data_seg_to_kvm(&save->ds, &sregs->ds);
+	svm_data_seg_to_kvm(&save->es, &sregs->es);
+	svm_data_seg_to_kvm(&save->fs, &sregs->fs);
+	svm_data_seg_to_kvm(&save->gs, &sregs->gs);
+	svm_seg_to_kvm(&save->ss, &sregs->ss);
+	/* SS.DPL is the CPL; an unusable SS reports a clear D/B. */
+	sregs->ss.dpl = save->cpl;
+	if (sregs->ss.unusable)
+		sregs->ss.db = 0;
+	svm_seg_to_kvm(&save->tr, &sregs->tr);
+	/* The busy bit is not always kept: a loaded TSS is busy. */
+	sregs->tr.type |= 2;
+	svm_seg_to_kvm(&save->ldtr, &sregs->ldt);
+
+	sregs->gdt.base = save->gdtr.base;
+	sregs->gdt.limit = save->gdtr.limit;
+	sregs->idt.base = save->idtr.base;
+	sregs->idt.limit = save->idtr.limit;
+
+	sregs->cr0 = save->cr0;
+	sregs->cr2 = save->cr2;
+	sregs->cr3 = save->cr3;
+	sregs->cr4 = save->cr4;
+	sregs->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
+	sregs->efer = save->efer & ~EFER_SVME;
+	sregs->apic_base = sv->apic_base;
+}
+
+static void svm_set_sregs(struct nkvm_x86_vcpu *xv,
+			  const struct kvm_sregs *sregs)
+{
+	struct svm_vcpu *sv = xv->vendor;
+	struct vmcb_save_area *save = &sv->vmcb->save;
+
+	svm_seg_from_kvm(&save->cs, &sregs->cs);
+	svm_seg_from_kvm(&save->ds, &sregs->ds);
+	svm_seg_from_kvm(&save->es, &sregs->es);
+	svm_seg_from_kvm(&save->fs, &sregs->fs);
+	svm_seg_from_kvm(&save->gs, &sregs->gs);
+	svm_seg_from_kvm(&save->ss, &sregs->ss);
+	save->cpl = sregs->ss.dpl & 3;
+	svm_seg_from_kvm(&save->tr, &sregs->tr);
+	svm_seg_from_kvm(&save->ldtr, &sregs->ldt);
+
+	save->gdtr.base = sregs->gdt.base;
+	save->gdtr.limit = sregs->gdt.limit;
+	save->idtr.base = sregs->idt.base;
+	save->idtr.limit = sregs->idt.limit;
+
+	save->cr0 = sregs->cr0;
+	save->cr2 = sregs->cr2;
+	save->cr3 = sregs->cr3;
+	save->cr4 = sregs->cr4;
+	sv->vmcb->control.int_ctl &= ~V_TPR_MASK;
+	sv->vmcb->control.int_ctl |= sregs->cr8 & V_TPR_MASK;
+	save->efer = sregs->efer | EFER_SVME;
+	sv->apic_base = sregs->apic_base;
+}
+
+/* Exits. Handlers return as run() does: 1 re-enter, 0 to userspace, <0. */
+
+typedef int (*svm_exit_handler)(struct nkvm_x86_vcpu *xv,
+				struct svm_vcpu *sv);
+
+static void svm_skip_insn(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
+			  unsigned int len)
+{
+	xv->regs.rip += len;
+	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+static void svm_inject_exception(struct svm_vcpu *sv, unsigned int vector,
+				 bool has_error, u32 error)
+{
+	struct vmcb_control_area *ctl = &sv->vmcb->control;
+
+	ctl->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID;
+	/* Real mode pushes no error code. */
+	if (has_error && (sv->vmcb->save.cr0 & X86_CR0_PE)) {
+		ctl->event_inj |= SVM_EVTINJ_VALID_ERR;
+		ctl->event_inj_err = error;
+	}
+}
+
+static int svm_internal_error(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
+			      u32 suberror)
+{
+	struct kvm_run *run = xv->vcpu.run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 4;
+	run->internal.data[0] = sv->vmcb->control.exit_code |
+		((u64)sv->vmcb->control.exit_code_hi << 32);
+	run->internal.data[1] = sv->vmcb->control.exit_info_1;
+	run->internal.data[2] = sv->vmcb->control.exit_info_2;
+	run->internal.data[3] = sv->vmcb->control.exit_int_info;
+	return 0;
+}
+
+static int svm_exit_unknown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	return svm_internal_error(xv, sv,
+				  KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
+}
+
+static int svm_exit_reenter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	return 1;
+}
+
+static int svm_exit_ud(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	svm_inject_exception(sv, UD_VECTOR, false, 0);
+	return 1;
+}
+
+static int svm_exit_gp(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	svm_inject_exception(sv, GP_VECTOR, true, 0);
+	return 1;
+}
+
+static int svm_exit_mc(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	/* The host's machine check, taken while the guest ran: handle it. */
+	asm volatile("int $0x12");
+	return 1;
+}
+
+static int svm_exit_invd(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	/* Dropping the host's caches is not the guest's to do: a no-op. */
+	svm_skip_insn(xv, sv, 2);
+	return 1;
+}
+
+static int svm_exit_cpuid(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	/* The x86 layer answers from the KVM_SET_CPUID2 table. */
+	nkvm_x86_emulate_cpuid(xv);
+	svm_skip_insn(xv, sv, 2);
+	return 1;
+}
+
+static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	svm_skip_insn(xv, sv, 1);
+	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}
+
+static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	u64 info = sv->vmcb->control.exit_info_1;
+	struct kvm_run *run = xv->vcpu.run;
+	unsigned int size;
+	void *data;
+
+	/* INS/OUTS need the guest's memory: not yet. */
+	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK))
+		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+
+	/* The size field is one-hot: bit 0 one byte, 1 two, 2 four. */
+	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	if (size != 1 && size != 2 && size != 4)
+		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = (info & SVM_IOIO_TYPE_MASK) ? KVM_EXIT_IO_IN :
+							  KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = info >> 16;
+	run->io.count = 1;
+	run->io.data_offset = PAGE_SIZE;	/* the vCPU area's page 1 */
+	data = page_address(xv->vcpu.mmap_pages[1]);
+	if (run->io.direction == KVM_EXIT_IO_OUT)
+		memcpy(data, &xv->regs.rax, size);
+
+	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
+	sv->pio_pending = true;
+	sv->pio_in = run->io.direction == KVM_EXIT_IO_IN;
+	sv->pio_size = size;
+	sv->pio_rip = xv->regs.rip;
+	sv->pio_next_rip = sv->vmcb->control.exit_info_2;
+	return 0;
+}
+
+static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	void *data = page_address(xv->vcpu.mmap_pages[1]);
+	u32 val = 0;
+
+	sv->pio_pending = false;
+	/* Userspace moved RIP meanwhile: the instruction is abandoned. */
+	if (xv->regs.rip != sv->pio_rip)
+		return;
+	if (sv->pio_in) {
+		memcpy(&val, data, sv->pio_size);
+		switch (sv->pio_size) {
+		case 1:
+			xv->regs.rax = (xv->regs.rax & ~0xffULL) | val;
+			break;
+		case 2:
+			xv->regs.rax = (xv->regs.rax & ~0xffffULL) | val;
+			break;
+		default:
+			xv->regs.rax = val;	/* 32-bit writes zero-extend */
+			break;
+		}
+	}
+	xv->regs.rip = sv->pio_next_rip;
+	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
+{
+	struct svm_vcpu *sv = xv->vendor;
+
+	if (sv->pio_pending)
+		svm_complete_pio(xv, sv);
+	return 0;
+}
+
+static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	u64 gpa = sv->vmcb->control.exit_info_2;
+	int r;
+
+	r = svm_npt_fault(&sv->npt, xv->vcpu.vm, gpa,
+			  sv->vmcb->control.exit_info_1);
+	if (!r)
+		return 1;
+	/* MMIO (no memslot) is for a later step; so are other NPF causes. */
+	if (r == -ENOENT || r == -EEXIST)
+		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+	return r;
+}
+
+static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	/* The VMCB is undefined after a shutdown: INIT the vCPU, as stock. */
+	svm_init_vmcb(sv);
+	svm_reset_regs(xv);
+	sv->pio_pending = false;
+	xv->vcpu.run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static const svm_exit_handler svm_exit_handlers[] = {
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_exit_mc,
+	[SVM_EXIT_INTR]				= svm_exit_reenter,
+	[SVM_EXIT_NMI]				= svm_exit_reenter,
+	[SVM_EXIT_SMI]				= svm_exit_reenter,
+	[SVM_EXIT_RDPMC]			= svm_exit_gp,
+	[SVM_EXIT_CPUID]			= svm_exit_cpuid,
+	[SVM_EXIT_INVD]				= svm_exit_invd,
+	[SVM_EXIT_HLT]				= svm_exit_hlt,
+	[SVM_EXIT_INVLPGA]			= svm_exit_ud,
+	[SVM_EXIT_IOIO]				= svm_exit_ioio,
+	[SVM_EXIT_MSR]				= svm_exit_gp,
+	[SVM_EXIT_SHUTDOWN]			= svm_exit_shutdown,
+	[SVM_EXIT_VMRUN]			= svm_exit_ud,
+	[SVM_EXIT_VMMCALL]			= svm_exit_ud,
+	[SVM_EXIT_VMLOAD]			= svm_exit_ud,
+	[SVM_EXIT_VMSAVE]			= svm_exit_ud,
+	[SVM_EXIT_STGI]				= svm_exit_ud,
+	[SVM_EXIT_CLGI]				= svm_exit_ud,
+	[SVM_EXIT_SKINIT]			= svm_exit_ud,
+	[SVM_EXIT_MONITOR]			= svm_exit_ud,
+	[SVM_EXIT_MWAIT]			= svm_exit_ud,
+	[SVM_EXIT_XSETBV]			= svm_exit_ud,
+	[SVM_EXIT_RDPRU]			= svm_exit_ud,
+	[SVM_EXIT_NPF]				= svm_exit_npf,
+};
+
+/*
+ * An event whose delivery the exit interrupted is delivered again, except
+ * the ones an instruction raises (INTn, INT3, INTO): RIP still points at
+ * that instruction, which simply runs again.
+ */
+static void svm_requeue_event(struct svm_vcpu *sv)
+{
+	struct vmcb_control_area *ctl = &sv->vmcb->control;
+	u32 info = ctl->exit_int_info;
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	u32 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	ctl->event_inj = 0;
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
+	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+	     (vector == BP_VECTOR || vector == OF_VECTOR)))
+		return;
+	ctl->event_inj = info;
+	ctl->event_inj_err = ctl->exit_int_info_err;
+}
+
+static int svm_handle_exit(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
+			   unsigned int cpu)
+{
+	struct vmcb_control_area *ctl = &sv->vmcb->control;
+	u64 code = ctl->exit_code | ((u64)ctl->exit_code_hi << 32);
+	struct kvm_run *run = xv->vcpu.run;
+
+	if (code == (u64)SVM_EXIT_ERR) {
+		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = code;
+		run->fail_entry.cpu = cpu;
+		return 0;
+	}
+	svm_requeue_event(sv);
+	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
+		return svm_exit_handlers[code](xv, sv);
+	return svm_exit_unknown(xv, sv);
+}
+
+static void svm_regs_to_guest(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	const struct kvm_regs *r = &xv->regs;
+	unsigned long *g = sv->gprs;
+
+	sv->vmcb->save.rax = r->rax;
+	sv->vmcb->save.rsp = r->rsp;
+	sv->vmcb->save.rip = r->rip;
+	sv->vmcb->save.rflags = r->rflags;
+	g[SVM_RCX] = r->rcx;
+	g[SVM_RDX] = r->rdx;
+	g[SVM_RBX] = r->rbx;
+	g[SVM_RBP] = r->rbp;
+	g[SVM_RSI] = r->rsi;
+	g[SVM_RDI] = r->rdi;
+	g[SVM_R8] = r->r8;
+	g[SVM_R9] = r->r9;
+	g[SVM_R10] = r->r10;
+	g[SVM_R11] = r->r11;
+	g[SVM_R12] = r->r12;
+	g[SVM_R13] = r->r13;
+	g[SVM_R14] = r->r14;
+	g[SVM_R15] = r->r15;
+}
+
+static void svm_regs_from_guest(struct nkvm_x86_vcpu *xv,
+				struct svm_vcpu *sv)
+{
+	struct kvm_regs *r = &xv->regs;
+	const unsigned long *g = sv->gprs;
+
+	r->rax = sv->vmcb->save.rax;
+	r->rsp = sv->vmcb->save.rsp;
+	r->rip = sv->vmcb->save.rip;
+	r->rflags = sv->vmcb->save.rflags;
+	r->rcx = g[SVM_RCX];
+	r->rdx = g[SVM_RDX];
+	r->rbx = g[SVM_RBX];
+	r->rbp = g[SVM_RBP];
+	r->rsi = g[SVM_RSI];
+	r->rdi = g[SVM_RDI];
+	r->r8 = g[SVM_R8];
+	r->r9 = g[SVM_R9];
+	r->r10 = g[SVM_R10];
+	r->r11 = g[SVM_R11];
+	r->r12 = g[SVM_R12];
+	r->r13 = g[SVM_R13];
+	r->r14 = g[SVM_R14];
+	r->r15 = g[SVM_R15];
+}
+
+static int svm_run(struct nkvm_x86_vcpu *xv)
+{
+	struct svm_vcpu *sv = xv->vendor;
+	struct vmcb_control_area *ctl = &sv->vmcb->control;
+	struct svm_cpu *sc;
+	unsigned int cpu;
+
+	svm_regs_to_guest(xv, sv);
+	ctl->tsc_offset = xv->tsc_offset;
+	ctl->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	ctl->clean = 0;
+
+	fpu_swap_kvm_fpstate(&sv->fpu, true);
+	local_irq_disable();
+	cpu = smp_processor_id();
+	sc = this_cpu_ptr(&svm_cpu);
+	if (unlikely(!sc->enabled)) {
+		/* Rebooting, or the CPU is going away. */
+		local_irq_enable();
+		fpu_swap_kvm_fpstate(&sv->fpu, false);
+		return -EIO;
+	}
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
+	svm_clgi();
+	__svm_vmrun(sv->vmcb_pa, svm_page_pa(sc->host_vmcb), sv->gprs);
+	/* #VMEXIT resets DR7: give the host its breakpoints back. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	svm_stgi();
+	local_irq_enable();
+	fpu_swap_kvm_fpstate(&sv->fpu, false);
+
+	svm_regs_from_guest(xv, sv);
+	return svm_handle_exit(xv, sv, cpu);
+}
+
 const struct nkvm_x86_vendor nkvm_svm_vendor = {
-	.name	= "svm",
-	.probe	= svm_probe,
+	.name			= "svm",
+	.probe			= svm_probe,
+	.hardware_setup		= svm_hardware_setup,
+	.hardware_unsetup	= svm_hardware_unsetup,
+	.vcpu_create		= svm_vcpu_create,
+	.vcpu_destroy		= svm_vcpu_destroy,
+	.get_sregs		= svm_get_sregs,
+	.set_sregs		= svm_set_sregs,
+	.complete_exit		= svm_complete_exit,
+	.run			= svm_run,
 };

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * AMD SVM backend: state shared by svm.c (hardware, VMCB, exits),
+ * svm_npt.c (nested page tables) and svm_vmrun.S (the world switch).
+ */
+#ifndef _NKVM_SVM_H
+#define _NKVM_SVM_H
+
+/* Ours first: asm/svm.h would otherwise pull the host's uapi/asm/kvm.h. */
+#include "x86.h"
+
+#include <linux/xarray.h>
+#include <asm/fpu/api.h>
+#include <asm/svm.h>
+
+/*
+ * Guest GPRs that the world switch loads and stores, indexed by their
+ * instruction encoding. RAX and RSP live in the VMCB; their slots are
+ * unused. The offsets are shared with svm_vmrun.S.
+ */
+enum svm_gpr {
+	SVM_RAX, SVM_RCX, SVM_RDX, SVM_RBX, SVM_RSP, SVM_RBP, SVM_RSI, SVM_RDI,
+	SVM_R8, SVM_R9, SVM_R10, SVM_R11, SVM_R12, SVM_R13, SVM_R14, SVM_R15,
+	SVM_NR_GPRS,
+};
+
+/*
+ * Nested page table of one vCPU (for now; it belongs to the VM once the x86
+ * layer gives vendors per-VM state). Every guest page it maps is pinned
+ * until the table is destroyed.
+ */
+struct svm_npt {
+	u64 *root;			/* top-level table, a zeroed page */
+	int levels;			/* 4 or 5, as the host's paging */
+	struct xarray pins;		/* gfn -> struct page *; mark 0: writable */
+};
+
+struct svm_vcpu {
+	struct vmcb *vmcb;		/* (c) one page */
+	u64 vmcb_pa;			/* (c) as VMRUN wants it */
+	unsigned long gprs[SVM_NR_GPRS]; /* [m] see enum svm_gpr */
+	struct fpu_guest fpu;		/* (c) guest FPU state */
+	u64 apic_base;			/* [m] MSR_IA32_APICBASE as set by userspace */
+
+	/* [m] A port I/O exit that the next run completes. */
+	bool pio_pending;
+	bool pio_in;
+	u8 pio_size;
+	u64 pio_rip;
+	u64 pio_next_rip;
+
+	struct svm_npt npt;		/* [m] */
+};
+
+/* svm_vmrun.S: enter the guest once; returns after the #VMEXIT. */
+void __svm_vmrun(u64 vmcb_pa, u64 host_vmcb_pa, unsigned long *gprs);
+
+/* svm_npt.c */
+int svm_npt_init(struct svm_npt *npt);
+void svm_npt_destroy(struct svm_npt *npt);
+u64 svm_npt_root_pa(struct svm_npt *npt);
+int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
+		  u64 error_code);
+
+#endif /* _NKVM_SVM_H */
