@@ -20,7 +20,7 @@ tmo=${NKVM_BOOT_TIMEOUT:-$NKVM_BOOT_TIMEOUT_DEFAULT}
 mem=${NKVM_QEMU_MEM:-1024}
 img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
 
-common=(-smp 2 -m "$mem" -accel tcg -nographic -no-reboot -nic none
+common=(-smp 2 -m "$mem" -accel "tcg,thread=${NKVM_TCG_THREAD:-single}" -nographic -no-reboot -nic none
 	-kernel "$img/vmlinuz" -initrd "$initrd")
 case "$ARCH_N" in
 x86_64)
