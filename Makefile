@@ -54,6 +54,9 @@ abi-check:
 check:
 	@scripts/check.sh
 
+check-upstream:
+	@scripts/check-upstream.sh
+
 demo:
 	@scripts/demo.sh
 
