@@ -23,7 +23,7 @@ MODSRC := Kbuild virt arch include
 KVM_IMPL ?= ours
 export KVM_IMPL
 
-.PHONY: all module selftests abi-check check check-host demo sparse \
+.PHONY: all module selftests abi-check check check-host check-upstream demo sparse \
 	checkpatch clean
 
 all: module
