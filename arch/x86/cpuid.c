@@ -75,55 +75,52 @@ static void cpuid_features(struct kvm_cpuid_entry2 *e, u32 leaf)
 	e->edx &= cpuid_mask(leaf, R_EDX);
 }
 
-/* Fill e (room for max entries); returns how many or -E2BIG. */
-static int cpuid_supported(struct kvm_cpuid_entry2 *e, unsigned int max)
+/* Upper bound of the entries cpuid_supported() writes. */
+#define CPUID_SUPPORTED_MAX	16
+
+/* Fill e (room for CPUID_SUPPORTED_MAX entries); returns how many. */
+static unsigned int cpuid_supported(struct kvm_cpuid_entry2 *e)
 {
 	unsigned int n = 0;
 	u32 leaf, host_max;
 
-#define NEXT()	({ if (n >= max) return -E2BIG; &e[n++]; })
-	cpuid_host(NEXT(), 0, 0);
-	host_max = e[0].eax;
-	e[0].eax = min_t(u32, host_max, CPUID_MAX_BASIC);
+	cpuid_host(&e[n], 0, 0);
+	host_max = e[n].eax;
+	e[n++].eax = min_t(u32, host_max, CPUID_MAX_BASIC);
 
-	cpuid_features(NEXT(), 1);
-
+	cpuid_features(&e[n++], 1);
 	if (host_max >= 7) {
-		cpuid_features(NEXT(), 7);
-		e[n - 1].eax = 0;	/* only subleaf 0 */
-		e[n - 1].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		cpuid_features(&e[n], 7);
+		e[n].eax = 0;	/* only subleaf 0 */
+		e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	}
 
 	/* "KVMKVMKVM\0\0\0": the hypervisor signature, no PV features yet. */
-	e[n] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_SIGNATURE,
+	e[n++] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_SIGNATURE,
 		.eax = CPUID_KVM_FEATURES, .ebx = 0x4b4d564b,
 		.ecx = 0x564b4d56, .edx = 0x4d };
-	NEXT();
-	e[n] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_FEATURES };
-	NEXT();
+	e[n++] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_FEATURES };
 
-	cpuid_host(NEXT(), 0x80000000, 0);
-	host_max = e[n - 1].eax;
-	e[n - 1].eax = min_t(u32, host_max, CPUID_MAX_EXT);
-	for (leaf = 0x80000001; leaf <= min_t(u32, host_max, CPUID_MAX_EXT);
-	     leaf++) {
+	cpuid_host(&e[n], 0x80000000, 0);
+	host_max = min_t(u32, e[n].eax, CPUID_MAX_EXT);
+	e[n++].eax = host_max;
+	for (leaf = 0x80000001; leaf <= host_max; leaf++) {
 		switch (leaf) {
 		case 0x80000001:
-			cpuid_features(NEXT(), leaf);
+			cpuid_features(&e[n++], leaf);
 			break;
 		case 0x80000002 ... 0x80000004:	/* brand string */
-			cpuid_host(NEXT(), leaf, 0);
+			cpuid_host(&e[n++], leaf, 0);
 			break;
 		case 0x80000008:	/* physical and virtual address widths */
-			cpuid_host(NEXT(), leaf, 0);
-			e[n - 1].eax &= 0xffff;
-			e[n - 1].ebx = 0;
-			e[n - 1].ecx = 0;
-			e[n - 1].edx = 0;
+			cpuid_host(&e[n], leaf, 0);
+			e[n].eax &= 0xffff;
+			e[n].ebx = 0;
+			e[n].ecx = 0;
+			e[n++].edx = 0;
 			break;
 		}
 	}
-#undef NEXT
 	return n;
 }
 
@@ -132,26 +129,26 @@ long nkvm_x86_get_supported_cpuid(struct kvm_cpuid2 __user *uc)
 {
 	struct kvm_cpuid_entry2 *e;
 	struct kvm_cpuid2 c;
-	int n;
+	unsigned int n;
+	long r = 0;
 
 	if (copy_from_user(&c, uc, sizeof(c)))
 		return -EFAULT;
-	if (c.nent < 1)
-		return -E2BIG;
-	c.nent = min_t(u32, c.nent, NKVM_MAX_CPUID_ENTRIES);
 
-	e = kvcalloc(c.nent, sizeof(*e), GFP_KERNEL);
+	e = kcalloc(CPUID_SUPPORTED_MAX, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
-	n = cpuid_supported(e, c.nent);
-	if (n >= 0) {
+	n = cpuid_supported(e);
+	if (c.nent < n) {
+		r = -E2BIG;
+	} else {
 		c.nent = n;
 		if (copy_to_user(uc, &c, sizeof(c)) ||
 		    copy_to_user(uc->entries, e, n * sizeof(*e)))
-			n = -EFAULT;
+			r = -EFAULT;
 	}
-	kvfree(e);
-	return n < 0 ? n : 0;
+	kfree(e);
+	return r;
 }
 
 static bool cpuid_table_valid(const struct kvm_cpuid_entry2 *e, u32 nent)
