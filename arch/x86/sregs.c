@@ -61,6 +61,18 @@ static bool x86_apic_base_valid(u64 base, u64 pa_rsvd)
 	return !(base & X2APIC_ENABLE) || (base & MSR_IA32_APICBASE_ENABLE);
 }
 
+/* The same rules for the MSRs (msr.c). */
+bool nkvm_x86_efer_valid(u64 efer)
+{
+	return !(efer & ~X86_EFER_ALLOWED);
+}
+
+bool nkvm_x86_apic_base_valid(u64 base)
+{
+	return x86_apic_base_valid(base,
+				   ~((1ULL << boot_cpu_data.x86_phys_bits) - 1));
+}
+
 bool nkvm_x86_sregs_valid(const struct kvm_sregs *s)
 {
 	u64 pa_rsvd = ~((1ULL << boot_cpu_data.x86_phys_bits) - 1);

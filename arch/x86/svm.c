@@ -15,11 +15,12 @@
  *    host's (XSETBV is intercepted and refused).
  *  - Control registers: the guest owns CR0/CR3/CR4 in the VMCB (no CR
  *    intercepts), so CR0 keeps CD|NW from reset, which real CPUs run
- *    uncached. MSR accesses are all intercepted and answered with #GP.
+ *    uncached. MSR accesses are all intercepted and handled by the x86
+ *    layer (msr.c), which asks svm_get_msr/svm_set_msr for the VMCB's.
  *  - Nested paging: one table per vCPU (svm_npt.c).
- *  - Not yet: MMIO (NPF outside the memslots), INS/OUTS, debug-register
- *    accesses, CR/EFER write checks; they exit with an internal error
- *    (or #GP for MSRs).
+ *  - MMIO (NPF outside the memslots): the x86 emulator (emulate.c).
+ *  - Not yet: INS/OUTS, debug-register accesses, CR/EFER write checks;
+ *    they exit with an internal error (or #GP for MSRs).
  */
 #define pr_fmt(fmt) "nkvm: " fmt
 
@@ -498,6 +499,62 @@ static void svm_set_sregs(struct nkvm_x86_vcpu *xv,
 	sv->apic_base = sregs->apic_base;
 }
 
+/* The MSRs kept in the VMCB, with the APIC base; EFER is apart (SVME). */
+static u64 *svm_msr_field(struct svm_vcpu *sv, u32 index)
+{
+	struct vmcb_save_area *save = &sv->vmcb->save;
+
+	switch (index) {
+	case MSR_STAR:			return &save->star;
+	case MSR_LSTAR:			return &save->lstar;
+	case MSR_CSTAR:			return &save->cstar;
+	case MSR_SYSCALL_MASK:		return &save->sfmask;
+	case MSR_KERNEL_GS_BASE:	return &save->kernel_gs_base;
+	case MSR_FS_BASE:		return &save->fs.base;
+	case MSR_GS_BASE:		return &save->gs.base;
+	case MSR_IA32_SYSENTER_CS:	return &save->sysenter_cs;
+	case MSR_IA32_SYSENTER_ESP:	return &save->sysenter_esp;
+	case MSR_IA32_SYSENTER_EIP:	return &save->sysenter_eip;
+	case MSR_IA32_CR_PAT:		return &save->g_pat;
+	case MSR_IA32_APICBASE:		return &sv->apic_base;
+	}
+	return NULL;
+}
+
+static int svm_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
+{
+	struct svm_vcpu *sv = xv->vendor;
+	u64 *field = svm_msr_field(sv, index);
+
+	if (index == MSR_EFER) {
+		*data = sv->vmcb->save.efer & ~EFER_SVME;
+		return 0;
+	}
+	if (!field)
+		return 1;
+	*data = *field;
+	return 0;
+}
+
+static int svm_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
+{
+	struct svm_vcpu *sv = xv->vendor;
+	u64 *field = svm_msr_field(sv, index);
+
+	if (index == MSR_EFER) {
+		sv->vmcb->save.efer = *data | EFER_SVME;
+		return 0;
+	}
+	if (!field)
+		return 1;
+	/* AMD has no 64-bit SYSENTER: as stock, only bits 31:0 are kept. */
+	if (index == MSR_IA32_SYSENTER_ESP || index == MSR_IA32_SYSENTER_EIP)
+		*field = (u32)*data;
+	else
+		*field = *data;
+	return 0;
+}
+
 /* Exits. Handlers return as run() does: 1 re-enter, 0 to userspace, <0. */
 
 typedef int (*svm_exit_handler)(struct nkvm_x86_vcpu *xv,
@@ -584,6 +641,26 @@ static int svm_exit_cpuid(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 1;
 }
 
+/* RDMSR/WRMSR (EXITINFO1 1 for a write), both two bytes long. */
+static int svm_exit_msr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	u32 index = xv->regs.rcx;
+	u64 data;
+
+	if (sv->vmcb->control.exit_info_1) {
+		data = (u32)xv->regs.rax | (xv->regs.rdx << 32);
+		if (nkvm_x86_set_msr(xv, index, data, false))
+			return svm_exit_gp(xv, sv);
+	} else {
+		if (nkvm_x86_get_msr(xv, index, &data, false))
+			return svm_exit_gp(xv, sv);
+		xv->regs.rax = (u32)data;
+		xv->regs.rdx = data >> 32;
+	}
+	svm_skip_insn(xv, sv, 2);
+	return 1;
+}
+
 static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	svm_skip_insn(xv, sv, 1);
@@ -660,19 +737,37 @@ static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
 
 	if (sv->pio_pending)
 		svm_complete_pio(xv, sv);
+	if (xv->mmio.pending && nkvm_x86_complete_mmio(xv))
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	return 0;
 }
+
+/* Nested page fault error code: an instruction fetch; in the guest's walk. */
+#define NPF_FETCH		BIT_ULL(4)
+#define NPF_GUEST_PAGE		BIT_ULL(33)
 
 static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	u64 gpa = sv->vmcb->control.exit_info_2;
+	u64 info = sv->vmcb->control.exit_info_1;
+	struct kvm_sregs sregs;
 	int r;
 
-	r = svm_npt_fault(&sv->npt, xv->vcpu.vm, gpa,
-			  sv->vmcb->control.exit_info_1);
+	r = svm_npt_fault(&sv->npt, xv->vcpu.vm, gpa, info);
 	if (!r)
 		return 1;
-	/* MMIO (no memslot) is for a later step; so are other NPF causes. */
+	/*
+	 * A data access outside the memslots (or a write to a read-only
+	 * one): MMIO, emulated. Code or guest page tables there, and other
+	 * NPF causes, are not handled.
+	 */
+	if (r == -ENOENT && !(info & (NPF_FETCH | NPF_GUEST_PAGE))) {
+		svm_get_sregs(xv, &sregs);
+		r = nkvm_x86_emulate_mmio(xv, &sregs, gpa);
+		if (!r && xv->vcpu.run->exit_reason == KVM_EXIT_MMIO)
+			sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+		return r;
+	}
 	if (r == -ENOENT || r == -EEXIST)
 		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
 	return r;
@@ -684,6 +779,7 @@ static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	svm_init_vmcb(sv);
 	svm_reset_regs(xv);
 	sv->pio_pending = false;
+	xv->mmio.pending = false;
 	xv->vcpu.run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
 }
@@ -699,7 +795,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_HLT]				= svm_exit_hlt,
 	[SVM_EXIT_INVLPGA]			= svm_exit_ud,
 	[SVM_EXIT_IOIO]				= svm_exit_ioio,
-	[SVM_EXIT_MSR]				= svm_exit_gp,
+	[SVM_EXIT_MSR]				= svm_exit_msr,
 	[SVM_EXIT_SHUTDOWN]			= svm_exit_shutdown,
 	[SVM_EXIT_VMRUN]			= svm_exit_ud,
 	[SVM_EXIT_VMMCALL]			= svm_exit_ud,
@@ -855,6 +951,8 @@ const struct nkvm_x86_vendor nkvm_svm_vendor = {
 	.vcpu_destroy		= svm_vcpu_destroy,
 	.get_sregs		= svm_get_sregs,
 	.set_sregs		= svm_set_sregs,
+	.get_msr		= svm_get_msr,
+	.set_msr		= svm_set_msr,
 	.complete_exit		= svm_complete_exit,
 	.run			= svm_run,
 };

@@ -23,7 +23,7 @@ static const struct nkvm_x86_vendor *const x86_vendors[] = {
 	&nkvm_vmx_vendor,
 };
 
-static const struct nkvm_x86_vendor *x86_vendor;
+const struct nkvm_x86_vendor *x86_vendor;
 
 static int x86_hardware_probe(void)
 {
@@ -58,6 +58,7 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	switch (cap) {
 	case KVM_CAP_VCPU_ATTRIBUTES:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_GET_MSR_FEATURES:
 		return 1;
 	}
 	return 0;
@@ -122,6 +123,7 @@ static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 	xv->regs.rdx = X86_RESET_RDX;
 	/* The guest TSC starts at zero when the vCPU is created. */
 	xv->tsc_offset = -(s64)rdtsc_ordered();
+	nkvm_x86_msr_reset(xv);
 
 	if (!x86_vendor || !x86_vendor->vcpu_create)
 		return 0;
@@ -140,6 +142,12 @@ static long x86_dev_ioctl(unsigned int ioctl, unsigned long arg)
 	switch (ioctl) {
 	case KVM_GET_SUPPORTED_CPUID:
 		return nkvm_x86_get_supported_cpuid((void __user *)arg);
+	case KVM_GET_MSR_INDEX_LIST:
+		return nkvm_x86_get_msr_index_list((void __user *)arg);
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return nkvm_x86_get_msr_feature_index_list((void __user *)arg);
+	case KVM_GET_MSRS:
+		return nkvm_x86_get_feature_msrs((void __user *)arg);
 	}
 	return -ENOTTY;
 }
@@ -225,6 +233,8 @@ static const struct {
 	{ KVM_SET_SREGS,	x86_set_sregs,	x86_has_sregs },
 	{ KVM_SET_CPUID2,	x86_set_cpuid2 },
 	{ KVM_GET_CPUID2,	x86_get_cpuid2 },
+	{ KVM_GET_MSRS,		nkvm_x86_get_msrs },
+	{ KVM_SET_MSRS,		nkvm_x86_set_msrs },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,

@@ -15,6 +15,8 @@
 
 #include <nkvm/nkvm.h>
 
+#include "emulate.h"
+
 struct nkvm_x86_vcpu;
 
 struct nkvm_x86_vendor {
@@ -49,6 +51,14 @@ struct nkvm_x86_vendor {
 	 * (virt/kvm/run.c) handles signals and rescheduling between calls.
 	 */
 	int (*run)(struct nkvm_x86_vcpu *xv);
+
+	/*
+	 * MSRs kept in the control block (msr.c lists them). The x86 layer
+	 * has validated *data for set_msr. Return 0 when done, 1 when the
+	 * vendor does not hold that MSR. Optional.
+	 */
+	int (*get_msr)(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
+	int (*set_msr)(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
 };
 
 extern const struct nkvm_x86_vendor nkvm_svm_vendor;
@@ -58,12 +68,26 @@ struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
 };
 
+/* The MSRs the x86 layer keeps (msr.c); the vendor keeps the others. */
+#define NKVM_X86_NR_FIXED_MTRRS	11
+#define NKVM_X86_NR_VAR_MTRRS	8
+
+struct nkvm_x86_msrs {
+	u64 misc_enable;
+	u64 tsc_aux;
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[NKVM_X86_NR_FIXED_MTRRS];
+	u64 mtrr_var[2 * NKVM_X86_NR_VAR_MTRRS];	/* base, mask, ... */
+};
+
 struct nkvm_x86_vcpu {
 	struct nkvm_vcpu vcpu;		/* must be first */
 	struct kvm_regs regs;		/* [m] GPRs, RIP, RFLAGS */
 	s64 tsc_offset;			/* [m] guest TSC - host TSC */
 	struct kvm_cpuid_entry2 *cpuid;	/* [m] KVM_SET_CPUID2 table */
 	u32 cpuid_nent;			/* [m] entries in cpuid */
+	struct nkvm_x86_msrs msrs;	/* [m] see msr.c */
+	struct nkvm_x86_mmio mmio;	/* [m] an MMIO read to complete */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 };
 
@@ -79,5 +103,21 @@ long nkvm_x86_get_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv);
 /* For vendors: answer the guest's CPUID from the table (RAX..RDX). */
 void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv);
+
+/* The vendor found at load (x86.c); NULL when none is usable. */
+extern const struct nkvm_x86_vendor *x86_vendor;
+
+/* msr.c */
+void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv);
+/* 0 on success, 1 when the access must fail (#GP for the guest). */
+int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
+		     bool host);
+int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
+		     bool host);
+long nkvm_x86_get_msr_index_list(struct kvm_msr_list __user *ul);
+long nkvm_x86_get_msr_feature_index_list(struct kvm_msr_list __user *ul);
+long nkvm_x86_get_feature_msrs(struct kvm_msrs __user *um);
+long nkvm_x86_get_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_set_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 
 #endif /* _NKVM_X86_H */

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Model-specific registers: the MSR index lists of /dev/kvm, KVM_GET_MSRS
+ * and KVM_SET_MSRS of a vCPU, and the guest's RDMSR/WRMSR (through the
+ * vendor's exit handler). One set of rules serves both: host is true for
+ * userspace's accesses, false for the guest's.
+ *
+ * The x86 layer keeps the TSC (as xv->tsc_offset), MISC_ENABLE, TSC_AUX
+ * and the MTRRs; the vendor keeps what lives in its control block (EFER,
+ * the SYSCALL/SYSENTER MSRs, the FS/GS bases, PAT, the APIC base) behind
+ * its get_msr/set_msr, after the x86 layer has validated the value.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/msr-index.h>
+#include <asm/processor.h>
+#include <asm/processor-flags.h>
+#include <asm/tsc.h>
+
+#include "x86.h"
+#include "sregs.h"
+
+/* As stock: a KVM_GET/SET_MSRS call handles fewer than this many. */
+#define X86_MAX_IO_MSRS		256
+
+#define X86_MSR_MTRR_CAP	0x0fe
+#define X86_MSR_MTRR_DEF_TYPE	0x2ff
+#define X86_MTRR_VAR_BASE	0x200	/* MTRRphysBase0; PhysMask0 follows */
+#define X86_MTRR_VAR_END	(X86_MTRR_VAR_BASE + 2 * NKVM_X86_NR_VAR_MTRRS)
+/* MTRRcap: WC and fixed ranges supported, 8 variable ranges, no SMRR. */
+#define X86_MTRR_CAP		(BIT_ULL(10) | BIT_ULL(8) | NKVM_X86_NR_VAR_MTRRS)
+/* MTRRdefType: type in bits 0-7, FE bit 10, E bit 11. */
+#define X86_MTRR_DEF_TYPE_OK	0xcffULL
+
+/* Bits of MISC_ENABLE a guest can neither change nor set. */
+#define X86_MISC_ENABLE_RO	(MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
+				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)
+
+/* Linear addresses the guest may hold in the MSRs that take them. */
+#define X86_VIRT_BITS		48
+
+/*
+ * The fixed-range MTRRs: 64K_00000, 16K_80000, 16K_A0000, 4K_C0000 to
+ * 4K_F8000 (<asm/msr-index.h> spells their names in CamelCase).
+ */
+static const u32 x86_fixed_mtrrs[NKVM_X86_NR_FIXED_MTRRS] = {
+	0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e,
+	0x26f,
+};
+
+/* Held by the vendor; listed only when it has get_msr/set_msr. */
+static const u32 x86_vendor_msrs[] = {
+	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+	MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT,
+	MSR_IA32_APICBASE,
+};
+
+/* Held here; the fixed and variable MTRRs follow them in the list. */
+static const u32 x86_layer_msrs[] = {
+	MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, X86_MSR_MTRR_CAP,
+	X86_MSR_MTRR_DEF_TYPE,
+};
+
+static bool x86_vendor_has_msrs(void)
+{
+	return x86_vendor && x86_vendor->get_msr && x86_vendor->set_msr;
+}
+
+static bool x86_has_tsc_aux(void)
+{
+	return boot_cpu_has(X86_FEATURE_RDTSCP);
+}
+
+void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv)
+{
+	memset(&xv->msrs, 0, sizeof(xv->msrs));
+	xv->msrs.misc_enable = X86_MISC_ENABLE_RO;
+}
+
+static int x86_fixed_mtrr(u32 index)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(x86_fixed_mtrrs); i++)
+		if (x86_fixed_mtrrs[i] == index)
+			return i;
+	return -1;
+}
+
+/* UC, WC, WT, WP and WB; 2, 3 and 7 (UC-) are not MTRR types. */
+static bool x86_mtrr_type_valid(u64 type)
+{
+	return type < 8 && (BIT(type) & 0x73);
+}
+
+static bool x86_mtrr_valid(u32 index, u64 data)
+{
+	u64 pa_rsvd = ~((1ULL << boot_cpu_data.x86_phys_bits) - 1);
+	unsigned int i;
+
+	if (index == X86_MSR_MTRR_DEF_TYPE)
+		return !(data & ~X86_MTRR_DEF_TYPE_OK) &&
+		       x86_mtrr_type_valid(data & 0xff);
+	if (x86_fixed_mtrr(index) >= 0) {
+		for (i = 0; i < 64; i += 8)
+			if (!x86_mtrr_type_valid((data >> i) & 0xff))
+				return false;
+		return true;
+	}
+	/* PhysBase: type, bits 8-11 reserved; PhysMask: bits 0-10 (V is 11). */
+	if (!(index & 1))
+		return x86_mtrr_type_valid(data & 0xff) &&
+		       !(data & (pa_rsvd | 0xf00));
+	return !(data & (pa_rsvd | 0x7ff));
+}
+
+/* PAT: eight memory types of 0, 1, 4, 5, 6 or 7. */
+static bool x86_pat_valid(u64 data)
+{
+	u64 t;
+	unsigned int i;
+
+	for (i = 0; i < 64; i += 8) {
+		t = (data >> i) & 0xff;
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static bool x86_canonical(u64 addr)
+{
+	return sign_extend64(addr, X86_VIRT_BITS - 1) == addr;
+}
+
+static u64 *x86_mtrr(struct nkvm_x86_vcpu *xv, u32 index)
+{
+	int fixed = x86_fixed_mtrr(index);
+
+	if (index == X86_MSR_MTRR_DEF_TYPE)
+		return &xv->msrs.mtrr_def_type;
+	if (fixed >= 0)
+		return &xv->msrs.mtrr_fixed[fixed];
+	if (index >= X86_MTRR_VAR_BASE && index < X86_MTRR_VAR_END)
+		return &xv->msrs.mtrr_var[index - X86_MTRR_VAR_BASE];
+	return NULL;
+}
+
+static int x86_vendor_get(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
+{
+	if (!x86_vendor_has_msrs())
+		return 1;
+	return x86_vendor->get_msr(xv, index, data);
+}
+
+static int x86_vendor_set(struct nkvm_x86_vcpu *xv, u32 index, u64 data)
+{
+	if (!x86_vendor_has_msrs())
+		return 1;
+	return x86_vendor->set_msr(xv, index, &data);
+}
+
+int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
+		     bool host)
+{
+	u64 *mtrr;
+
+	switch (index) {
+	case MSR_IA32_TSC:
+		*data = rdtsc_ordered() + xv->tsc_offset;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = xv->msrs.misc_enable;
+		return 0;
+	case MSR_TSC_AUX:
+		if (!x86_has_tsc_aux())
+			return 1;
+		*data = xv->msrs.tsc_aux;
+		return 0;
+	case X86_MSR_MTRR_CAP:
+		*data = X86_MTRR_CAP;
+		return 0;
+	}
+	mtrr = x86_mtrr(xv, index);
+	if (mtrr) {
+		*data = *mtrr;
+		return 0;
+	}
+	return x86_vendor_get(xv, index, data);
+}
+
+/*
+ * EFER: the rules of KVM_SET_SREGS, and LME may not change while paging
+ * is on; LMA is the CPU's to set, so it keeps its value.
+ */
+static int x86_set_efer(struct nkvm_x86_vcpu *xv, u64 data)
+{
+	struct kvm_sregs *sregs;
+	u64 old;
+	bool paging;
+
+	if (!nkvm_x86_efer_valid(data) || !x86_vendor_has_msrs() ||
+	    !x86_vendor->get_sregs || x86_vendor_get(xv, MSR_EFER, &old))
+		return 1;
+	sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
+	if (!sregs)
+		return 1;
+	x86_vendor->get_sregs(xv, sregs);
+	paging = sregs->cr0 & X86_CR0_PG;
+	kfree(sregs);
+	if (paging && ((old ^ data) & EFER_LME))
+		return 1;
+	data = (data & ~EFER_LMA) | (old & EFER_LMA);
+	return x86_vendor_set(xv, MSR_EFER, data);
+}
+
+static int x86_set_misc_enable(struct nkvm_x86_vcpu *xv, u64 data, bool host)
+{
+	u64 old = xv->msrs.misc_enable;
+
+	if (!host) {
+		if ((old ^ data) & X86_MISC_ENABLE_RO)
+			return 1;
+		/* EMON reads as it was; writes to it are ignored. */
+		data = (data & ~MSR_IA32_MISC_ENABLE_EMON) |
+		       (old & MSR_IA32_MISC_ENABLE_EMON);
+	}
+	xv->msrs.misc_enable = data;
+	return 0;
+}
+
+int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
+		     bool host)
+{
+	u64 *mtrr;
+
+	switch (index) {
+	case MSR_IA32_TSC:
+		xv->tsc_offset = data - rdtsc_ordered();
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		return x86_set_misc_enable(xv, data, host);
+	case MSR_TSC_AUX:
+		/* AMD keeps only bits 31:0 and ignores the rest. */
+		if (!x86_has_tsc_aux())
+			return 1;
+		xv->msrs.tsc_aux = (u32)data;
+		return 0;
+	case X86_MSR_MTRR_CAP:
+		return 1;
+	case MSR_EFER:
+		return x86_set_efer(xv, data);
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+		if (!x86_canonical(data))
+			return 1;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		/* As stock: made canonical rather than refused. */
+		data = sign_extend64(data, X86_VIRT_BITS - 1);
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!x86_pat_valid(data))
+			return 1;
+		break;
+	case MSR_IA32_APICBASE:
+		if (!nkvm_x86_apic_base_valid(data))
+			return 1;
+		break;
+	}
+	mtrr = x86_mtrr(xv, index);
+	if (mtrr) {
+		if (!x86_mtrr_valid(index, data))
+			return 1;
+		*mtrr = data;
+		return 0;
+	}
+	return x86_vendor_set(xv, index, data);
+}
+
+/* The MSR index list: exactly the MSRs the two functions above handle. */
+
+static u32 x86_nr_msrs(void)
+{
+	return (x86_vendor_has_msrs() ? ARRAY_SIZE(x86_vendor_msrs) : 0) +
+	       ARRAY_SIZE(x86_layer_msrs) + (x86_has_tsc_aux() ? 1 : 0) +
+	       NKVM_X86_NR_FIXED_MTRRS + 2 * NKVM_X86_NR_VAR_MTRRS;
+}
+
+static void x86_fill_msrs(u32 *out)
+{
+	unsigned int i, n = 0;
+
+	if (x86_vendor_has_msrs())
+		for (i = 0; i < ARRAY_SIZE(x86_vendor_msrs); i++)
+			out[n++] = x86_vendor_msrs[i];
+	for (i = 0; i < ARRAY_SIZE(x86_layer_msrs); i++)
+		out[n++] = x86_layer_msrs[i];
+	if (x86_has_tsc_aux())
+		out[n++] = MSR_TSC_AUX;
+	for (i = 0; i < NKVM_X86_NR_FIXED_MTRRS; i++)
+		out[n++] = x86_fixed_mtrrs[i];
+	for (i = 0; i < 2 * NKVM_X86_NR_VAR_MTRRS; i++)
+		out[n++] = X86_MTRR_VAR_BASE + i;
+}
+
+/*
+ * As stock: the header always gets our count; a list shorter than it is
+ * E2BIG (how userspace learns the size), else the indices are copied.
+ */
+static long x86_copy_msr_list(struct kvm_msr_list __user *ul, const u32 *msrs,
+			      u32 count)
+{
+	struct kvm_msr_list hdr;
+	u32 room;
+
+	if (copy_from_user(&hdr, ul, sizeof(hdr)))
+		return -EFAULT;
+	room = hdr.nmsrs;
+	hdr.nmsrs = count;
+	if (copy_to_user(ul, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	if (room < count)
+		return -E2BIG;
+	if (count && copy_to_user(ul->indices, msrs, count * sizeof(*msrs)))
+		return -EFAULT;
+	return 0;
+}
+
+long nkvm_x86_get_msr_index_list(struct kvm_msr_list __user *ul)
+{
+	u32 count = x86_nr_msrs();
+	u32 *msrs;
+	long r;
+
+	msrs = kcalloc(count, sizeof(*msrs), GFP_KERNEL);
+	if (!msrs)
+		return -ENOMEM;
+	x86_fill_msrs(msrs);
+	r = x86_copy_msr_list(ul, msrs, count);
+	kfree(msrs);
+	return r;
+}
+
+/* No feature MSRs (ARCH_CAPABILITIES and the like) are offered. */
+long nkvm_x86_get_msr_feature_index_list(struct kvm_msr_list __user *ul)
+{
+	return x86_copy_msr_list(ul, NULL, 0);
+}
+
+typedef int (*x86_msr_fn)(struct nkvm_x86_vcpu *xv, struct kvm_msr_entry *e);
+
+/*
+ * KVM_GET_MSRS / KVM_SET_MSRS, as stock: the entries are handled in order
+ * up to the first that fails; the return value is how many succeeded.
+ * GET copies all the entries back, the ones not reached unchanged.
+ */
+static long x86_msr_io(struct nkvm_x86_vcpu *xv, struct kvm_msrs __user *um,
+		       x86_msr_fn fn, bool writeback)
+{
+	struct kvm_msr_entry *entries;
+	struct kvm_msrs hdr;
+	size_t size;
+	u32 i;
+	long r;
+
+	if (copy_from_user(&hdr, um, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs >= X86_MAX_IO_MSRS)
+		return -E2BIG;
+	size = hdr.nmsrs * sizeof(*entries);
+	entries = memdup_user(um->entries, size);
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < hdr.nmsrs; i++)
+		if (fn(xv, &entries[i]))
+			break;
+	r = i;
+	if (writeback && copy_to_user(um->entries, entries, size))
+		r = -EFAULT;
+	kfree(entries);
+	return r;
+}
+
+static int x86_get_entry(struct nkvm_x86_vcpu *xv, struct kvm_msr_entry *e)
+{
+	return nkvm_x86_get_msr(xv, e->index, &e->data, true);
+}
+
+static int x86_set_entry(struct nkvm_x86_vcpu *xv, struct kvm_msr_entry *e)
+{
+	return nkvm_x86_set_msr(xv, e->index, e->data, true);
+}
+
+/* The feature MSRs of /dev/kvm: none, so every index fails. */
+static int x86_get_feature_entry(struct nkvm_x86_vcpu *xv,
+				 struct kvm_msr_entry *e)
+{
+	return 1;
+}
+
+long nkvm_x86_get_feature_msrs(struct kvm_msrs __user *um)
+{
+	return x86_msr_io(NULL, um, x86_get_feature_entry, true);
+}
+
+long nkvm_x86_get_msrs(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	return x86_msr_io(xv, argp, x86_get_entry, true);
+}
+
+long nkvm_x86_set_msrs(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	return x86_msr_io(xv, argp, x86_set_entry, false);
+}
