@@ -117,8 +117,6 @@ int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
 
 	if (WARN_ON_ONCE(current->mm != vm->mm))
 		return -EFAULT;
-	if (xa_load(&npt->pins, gfn))
-		return -EEXIST;
 
 	idx = srcu_read_lock(&vm->srcu);
 	slot = nkvm_gfn_to_memslot(vm, 0, gfn);
@@ -126,9 +124,14 @@ int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
 		r = -ENOENT;
 		goto out;
 	}
+	/* A write to a read-only slot is MMIO, mapped (for reads) or not. */
 	writable = !(slot->flags & KVM_MEM_READONLY);
 	if (!writable && (error_code & NPF_WRITE)) {
 		r = -ENOENT;
+		goto out;
+	}
+	if (xa_load(&npt->pins, gfn)) {
+		r = -EEXIST;
 		goto out;
 	}
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
