@@ -38,6 +38,7 @@
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
+#include <asm/irq_vectors.h>
 #include <asm/msr.h>
 #include <asm/reboot.h>
 
@@ -263,6 +264,11 @@ static void svm_hardware_unsetup(void)
 static void svm_set_intercept(struct vmcb *vmcb, unsigned int bit)
 {
 	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void svm_clr_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	vmcb->control.intercepts[bit / 32] &= ~BIT(bit % 32);
 }
 
 static void svm_reset_seg(struct vmcb_seg *seg, u16 attrib)
@@ -555,6 +561,23 @@ static int svm_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
 	return 0;
 }
 
+static bool svm_get_interrupt_shadow(struct nkvm_x86_vcpu *xv)
+{
+	struct svm_vcpu *sv = xv->vendor;
+
+	return sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
+}
+
+static void svm_set_interrupt_shadow(struct nkvm_x86_vcpu *xv, bool shadow)
+{
+	struct svm_vcpu *sv = xv->vendor;
+
+	if (shadow)
+		sv->vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
+	else
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
 /* Exits. Handlers return as run() does: 1 re-enter, 0 to userspace, <0. */
 
 typedef int (*svm_exit_handler)(struct nkvm_x86_vcpu *xv,
@@ -567,17 +590,13 @@ static void svm_skip_insn(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
-static void svm_inject_exception(struct svm_vcpu *sv, unsigned int vector,
+static void svm_inject_exception(struct nkvm_x86_vcpu *xv, unsigned int vector,
 				 bool has_error, u32 error)
 {
-	struct vmcb_control_area *ctl = &sv->vmcb->control;
-
-	ctl->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID;
-	/* Real mode pushes no error code. */
-	if (has_error && (sv->vmcb->save.cr0 & X86_CR0_PE)) {
-		ctl->event_inj |= SVM_EVTINJ_VALID_ERR;
-		ctl->event_inj_err = error;
-	}
+	xv->ev.exc_injected = true;
+	xv->ev.exc_nr = vector;
+	xv->ev.exc_has_error = has_error;
+	xv->ev.exc_error = error;
 }
 
 static int svm_internal_error(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
@@ -609,13 +628,13 @@ static int svm_exit_reenter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 
 static int svm_exit_ud(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	svm_inject_exception(sv, UD_VECTOR, false, 0);
+	svm_inject_exception(xv, UD_VECTOR, false, 0);
 	return 1;
 }
 
 static int svm_exit_gp(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	svm_inject_exception(sv, GP_VECTOR, true, 0);
+	svm_inject_exception(xv, GP_VECTOR, true, 0);
 	return 1;
 }
 
@@ -779,9 +798,35 @@ static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	svm_init_vmcb(sv);
 	svm_reset_regs(xv);
 	sv->pio_pending = false;
+	sv->injected = SVM_INJ_NONE;
+	sv->awaiting_iret = false;
 	xv->mmio.pending = false;
+	memset(&xv->ev, 0, sizeof(xv->ev));
 	xv->vcpu.run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
+}
+
+/* The interrupt window requested by userspace opened: see svm_run(). */
+static int svm_exit_vintr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	sv->vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	svm_clr_intercept(sv->vmcb, INTERCEPT_VINTR);
+	return 1;
+}
+
+/*
+ * The guest's IRET while NMIs are masked: the exit comes before the IRET
+ * runs. Without next-RIP we do not step over it: it runs on re-entry, and
+ * NMIs are unmasked at the first exit whose RIP is elsewhere (see
+ * svm_complete_events()). A pending NMI may so wait for that next exit
+ * (at the latest the next host interrupt), where stock single-steps.
+ */
+static int svm_exit_iret(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
+	sv->awaiting_iret = true;
+	sv->iret_rip = xv->regs.rip;
+	return 1;
 }
 
 static const svm_exit_handler svm_exit_handlers[] = {
@@ -789,7 +834,9 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_INTR]				= svm_exit_reenter,
 	[SVM_EXIT_NMI]				= svm_exit_reenter,
 	[SVM_EXIT_SMI]				= svm_exit_reenter,
+	[SVM_EXIT_VINTR]			= svm_exit_vintr,
 	[SVM_EXIT_RDPMC]			= svm_exit_gp,
+	[SVM_EXIT_IRET]				= svm_exit_iret,
 	[SVM_EXIT_CPUID]			= svm_exit_cpuid,
 	[SVM_EXIT_INVD]				= svm_exit_invd,
 	[SVM_EXIT_HLT]				= svm_exit_hlt,
@@ -812,26 +859,125 @@ static const svm_exit_handler svm_exit_handlers[] = {
 };
 
 /*
- * An event whose delivery the exit interrupted is delivered again, except
- * the ones an instruction raises (INTn, INT3, INTO): RIP still points at
- * that instruction, which simply runs again.
+ * After an exit: the event the entry injected was delivered unless the
+ * exit interrupted its delivery, and any event whose delivery the exit
+ * interrupted goes back to its slot to be delivered again, except the
+ * ones an instruction raises (INTn, INT3, INTO): RIP still points at that
+ * instruction, which simply runs again.
  */
-static void svm_requeue_event(struct svm_vcpu *sv)
+static void svm_complete_events(struct nkvm_x86_vcpu *xv,
+				struct svm_vcpu *sv)
 {
 	struct vmcb_control_area *ctl = &sv->vmcb->control;
+	struct nkvm_x86_events *ev = &xv->ev;
 	u32 info = ctl->exit_int_info;
 	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
 	u32 vector = info & SVM_EXITINTINFO_VEC_MASK;
+	bool soft = sv->injected == SVM_INJ_IRQ && ev->irq_soft;
 
+	if (sv->awaiting_iret && xv->regs.rip != sv->iret_rip) {
+		sv->awaiting_iret = false;
+		ev->nmi_masked = false;
+	}
+
+	switch (sv->injected) {
+	case SVM_INJ_EXC:
+		ev->exc_injected = false;
+		break;
+	case SVM_INJ_NMI:
+		ev->nmi_injected = false;
+		break;
+	case SVM_INJ_IRQ:
+		ev->irq_injected = false;
+		break;
+	}
+	sv->injected = SVM_INJ_NONE;
 	ctl->event_inj = 0;
 	if (!(info & SVM_EXITINTINFO_VALID))
 		return;
-	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
-	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
-	     (vector == BP_VECTOR || vector == OF_VECTOR)))
-		return;
-	ctl->event_inj = info;
-	ctl->event_inj_err = ctl->exit_int_info_err;
+
+	switch (type) {
+	case SVM_EXITINTINFO_TYPE_NMI:
+		ev->nmi_injected = true;
+		break;
+	case SVM_EXITINTINFO_TYPE_EXEPT:
+		if (vector == BP_VECTOR || vector == OF_VECTOR)
+			break;
+		ev->exc_injected = true;
+		ev->exc_nr = vector;
+		ev->exc_has_error = info & SVM_EXITINTINFO_VALID_ERR;
+		ev->exc_error = ctl->exit_int_info_err;
+		break;
+	case SVM_EXITINTINFO_TYPE_INTR:
+		ev->irq_injected = true;
+		ev->irq_nr = vector;
+		ev->irq_soft = false;
+		break;
+	case SVM_EXITINTINFO_TYPE_SOFT:
+		/* Userspace's soft interrupt has no instruction to rerun. */
+		if (soft) {
+			ev->irq_injected = true;
+			ev->irq_nr = vector;
+		}
+		break;
+	}
+}
+
+/*
+ * Before an entry: inject the first event in a slot, else a pending NMI
+ * if NMIs are unmasked; intercept IRET while they are masked, and
+ * VINTR while userspace waits for an interrupt window.
+ */
+static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	struct vmcb_control_area *ctl = &sv->vmcb->control;
+	struct nkvm_x86_events *ev = &xv->ev;
+
+	if (!ev->nmi_injected && ev->nmi_pending && !ev->nmi_masked &&
+	    !ev->exc_injected && !ev->irq_injected &&
+	    !(ctl->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
+		ev->nmi_pending--;
+		ev->nmi_injected = true;
+		ev->nmi_masked = true;
+	}
+
+	ctl->event_inj = 0;
+	if (ev->exc_injected) {
+		sv->injected = SVM_INJ_EXC;
+		ctl->event_inj = ev->exc_nr | SVM_EVTINJ_TYPE_EXEPT |
+				 SVM_EVTINJ_VALID;
+		/* Real mode pushes no error code. */
+		if (ev->exc_has_error && (sv->vmcb->save.cr0 & X86_CR0_PE)) {
+			ctl->event_inj |= SVM_EVTINJ_VALID_ERR;
+			ctl->event_inj_err = ev->exc_error;
+		}
+	} else if (ev->nmi_injected) {
+		sv->injected = SVM_INJ_NMI;
+		ctl->event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
+				 SVM_EVTINJ_VALID;
+	} else if (ev->irq_injected) {
+		sv->injected = SVM_INJ_IRQ;
+		ctl->event_inj = ev->irq_nr | SVM_EVTINJ_VALID |
+				 (ev->irq_soft ? SVM_EVTINJ_TYPE_SOFT :
+						 SVM_EVTINJ_TYPE_INTR);
+	}
+
+	if (!ev->nmi_masked)
+		sv->awaiting_iret = false;
+	if (ev->nmi_masked && !sv->awaiting_iret)
+		svm_set_intercept(sv->vmcb, INTERCEPT_IRET);
+	else
+		svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
+
+	if (READ_ONCE(xv->vcpu.run->request_interrupt_window)) {
+		ctl->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+		ctl->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+				(0xf << V_INTR_PRIO_SHIFT);
+		svm_set_intercept(sv->vmcb, INTERCEPT_VINTR);
+	} else {
+		ctl->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+		svm_clr_intercept(sv->vmcb, INTERCEPT_VINTR);
+	}
 }
 
 static int svm_handle_exit(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
@@ -847,7 +993,7 @@ static int svm_handle_exit(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 		run->fail_entry.cpu = cpu;
 		return 0;
 	}
-	svm_requeue_event(sv);
+	svm_complete_events(xv, sv);
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](xv, sv);
 	return svm_exit_unknown(xv, sv);
@@ -912,6 +1058,7 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	unsigned int cpu;
 
 	svm_regs_to_guest(xv, sv);
+	svm_inject_events(xv, sv);
 	ctl->tsc_offset = xv->tsc_offset;
 	ctl->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	ctl->clean = 0;
@@ -942,6 +1089,32 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	return svm_handle_exit(xv, sv, cpu);
 }
 
+static void svm_kick(void *unused)
+{
+}
+
+/*
+ * A memslot was deleted or moved: unmap its old range from every vCPU's
+ * table, make every CPU leave guest mode (an IPI exits the guest; a vCPU
+ * re-entering flushes its TLB), and only then release the pages.
+ */
+static void svm_zap_gfn_range(struct nkvm_vm *vm, nkvm_gfn_t start, u64 npages)
+{
+	struct nkvm_vcpu *vcpu;
+	unsigned long i, ndead = 0;
+	struct xarray dead;
+
+	xa_init(&dead);
+	xa_for_each(&vm->vcpus, i, vcpu) {
+		struct svm_vcpu *sv = to_x86_vcpu(vcpu)->vendor;
+
+		svm_npt_zap(&sv->npt, start, npages, &dead, &ndead);
+	}
+	if (ndead)
+		on_each_cpu(svm_kick, NULL, 1);
+	svm_npt_unpin_dead(&dead);
+}
+
 const struct nkvm_x86_vendor nkvm_svm_vendor = {
 	.name			= "svm",
 	.probe			= svm_probe,
@@ -953,6 +1126,9 @@ const struct nkvm_x86_vendor nkvm_svm_vendor = {
 	.set_sregs		= svm_set_sregs,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
+	.zap_gfn_range		= svm_zap_gfn_range,
+	.get_interrupt_shadow	= svm_get_interrupt_shadow,
+	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.complete_exit		= svm_complete_exit,
 	.run			= svm_run,
 };

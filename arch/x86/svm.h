@@ -30,9 +30,15 @@ enum svm_gpr {
  * until the table is destroyed.
  */
 struct svm_npt {
+	struct mutex lock;		/* the tables and pins below */
 	u64 *root;			/* top-level table, a zeroed page */
-	int levels;			/* 4 or 5, as the host's paging */
+	int levels;			/* (c) 4 or 5, as the host's paging */
 	struct xarray pins;		/* gfn -> struct page *; mark 0: writable */
+};
+
+/* The event slot (struct nkvm_x86_events) an entry injected. */
+enum svm_inj {
+	SVM_INJ_NONE, SVM_INJ_EXC, SVM_INJ_NMI, SVM_INJ_IRQ,
 };
 
 struct svm_vcpu {
@@ -49,6 +55,12 @@ struct svm_vcpu {
 	u64 pio_rip;
 	u64 pio_next_rip;
 
+	/* [m] Which event slot (enum svm_inj) the last entry injected. */
+	u8 injected;
+	/* [m] The guest's IRET from its NMI handler exited at iret_rip. */
+	bool awaiting_iret;
+	u64 iret_rip;
+
 	struct svm_npt npt;		/* [m] */
 };
 
@@ -61,5 +73,8 @@ void svm_npt_destroy(struct svm_npt *npt);
 u64 svm_npt_root_pa(struct svm_npt *npt);
 int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
 		  u64 error_code);
+void svm_npt_zap(struct svm_npt *npt, u64 start_gfn, u64 npages,
+		 struct xarray *dead, unsigned long *ndead);
+void svm_npt_unpin_dead(struct xarray *dead);
 
 #endif /* _NKVM_SVM_H */

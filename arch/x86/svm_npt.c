@@ -4,12 +4,12 @@
  * the host's own paging (VMRUN walks it in the host's mode): 4, or 5 when
  * the host runs with LA57. A table is filled on demand from nested page faults: the
  * faulting guest frame is looked up in the memslots, the backing user page
- * is pinned and mapped. Nothing is ever unmapped before the table dies, so
- * the TLB needs no shootdown here (each VMRUN flushes anyway, see svm.c).
+ * is pinned and mapped. When a memslot is deleted or moved, svm_npt_zap()
+ * clears the old range and hands its pins over; they are released only
+ * after every CPU has left guest mode (svm.c kicks them), and each VMRUN
+ * flushes the guest TLB, so no vCPU can reach a released page.
  *
- * Not yet handled: memslot deletion or move (the old pages stay mapped and
- * pinned until the vCPU dies) and sharing one table between the vCPUs of a
- * VM.
+ * Not yet: sharing one table between the vCPUs of a VM, and MMU notifiers.
  */
 #include <linux/io.h>
 #include <linux/mem_encrypt.h>
@@ -51,6 +51,7 @@ static unsigned int npt_index(u64 gpa, int level)
 
 int svm_npt_init(struct svm_npt *npt)
 {
+	mutex_init(&npt->lock);
 	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!npt->root)
 		return -ENOMEM;
@@ -119,6 +120,7 @@ int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
 		return -EFAULT;
 
 	idx = srcu_read_lock(&vm->srcu);
+	mutex_lock(&npt->lock);
 	slot = nkvm_gfn_to_memslot(vm, 0, gfn);
 	if (!slot) {
 		r = -ENOENT;
@@ -155,8 +157,73 @@ int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
 unpin:
 	unpin_user_page(page);
 out:
+	mutex_unlock(&npt->lock);
 	srcu_read_unlock(&vm->srcu, idx);
 	return r;
+}
+
+/* The leaf entry for gpa if its tables exist, else NULL. */
+static u64 *npt_find_leaf(struct svm_npt *npt, u64 gpa)
+{
+	u64 *table = npt->root;
+	int level;
+
+	for (level = npt->levels; level > 1; level--) {
+		u64 entry = table[npt_index(gpa, level)];
+
+		if (!(entry & NPT_P))
+			return NULL;
+		table = npt_va(entry);
+	}
+	return &table[npt_index(gpa, 1)];
+}
+
+static void npt_unpin(struct xarray *pins, unsigned long index,
+		      struct page *page)
+{
+	if (xa_get_mark(pins, index, NPT_PIN_WRITABLE))
+		unpin_user_pages_dirty_lock(&page, 1, true);
+	else
+		unpin_user_page(page);
+}
+
+/*
+ * Clear the mappings of [start_gfn, start_gfn + npages) and move their pins
+ * to dead (indexes from *ndead on), for svm_npt_unpin_dead() once no CPU
+ * can be using them. The emptied tables stay: they are cheap and reused.
+ */
+void svm_npt_zap(struct svm_npt *npt, u64 start_gfn, u64 npages,
+		 struct xarray *dead, unsigned long *ndead)
+{
+	struct page *page;
+	unsigned long gfn;
+	u64 *leaf;
+
+	mutex_lock(&npt->lock);
+	xa_for_each_range(&npt->pins, gfn, page, start_gfn,
+			  start_gfn + npages - 1) {
+		leaf = npt_find_leaf(npt, (u64)gfn << PAGE_SHIFT);
+		if (leaf)
+			WRITE_ONCE(*leaf, 0);
+		/* On -ENOMEM the page stays pinned (leaked), never freed early. */
+		if (!xa_err(xa_store(dead, *ndead, page, GFP_KERNEL))) {
+			if (xa_get_mark(&npt->pins, gfn, NPT_PIN_WRITABLE))
+				xa_set_mark(dead, *ndead, NPT_PIN_WRITABLE);
+			(*ndead)++;
+		}
+		xa_erase(&npt->pins, gfn);
+	}
+	mutex_unlock(&npt->lock);
+}
+
+void svm_npt_unpin_dead(struct xarray *dead)
+{
+	struct page *page;
+	unsigned long i;
+
+	xa_for_each(dead, i, page)
+		npt_unpin(dead, i, page);
+	xa_destroy(dead);
 }
 
 static void npt_free_table(u64 *table, int level)
@@ -178,12 +245,8 @@ void svm_npt_destroy(struct svm_npt *npt)
 
 	if (!npt->root)
 		return;
-	xa_for_each(&npt->pins, gfn, page) {
-		if (xa_get_mark(&npt->pins, gfn, NPT_PIN_WRITABLE))
-			unpin_user_pages_dirty_lock(&page, 1, true);
-		else
-			unpin_user_page(page);
-	}
+	xa_for_each(&npt->pins, gfn, page)
+		npt_unpin(&npt->pins, gfn, page);
 	xa_destroy(&npt->pins);
 	npt_free_table(npt->root, npt->levels);
 	npt->root = NULL;

@@ -7,6 +7,7 @@
 
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
+#include <asm/irq_vectors.h>
 #include <asm/processor.h>
 #include <asm/tsc.h>
 
@@ -59,7 +60,11 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_VCPU_ATTRIBUTES:
 	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_MP_STATE:
 		return 1;
+	case KVM_CAP_USER_NMI:
+	case KVM_CAP_VCPU_EVENTS:
+		return x86_vendor && x86_vendor->run;
 	}
 	return 0;
 }
@@ -113,6 +118,14 @@ static int x86_prepare_memslot(struct nkvm_vm *vm, enum nkvm_mr_change change,
 /* Family/model/stepping in RDX after RESET while no CPUID is set: P6. */
 #define X86_RESET_RDX		0x600
 
+/* A deleted or moved slot: the vendor unmaps the old guest range. */
+static void x86_commit_memslot(struct nkvm_vm *vm, enum nkvm_mr_change change,
+			       const struct nkvm_memslot *old)
+{
+	if (x86_vendor && x86_vendor->zap_gfn_range)
+		x86_vendor->zap_gfn_range(vm, old->base_gfn, old->npages);
+}
+
 static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 {
 	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
@@ -158,16 +171,60 @@ static bool x86_runs_guests(void)
 	return x86_vendor && x86_vendor->run;
 }
 
+bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv)
+{
+	const struct nkvm_x86_events *ev = &xv->ev;
+
+	return (xv->regs.rflags & X86_EFLAGS_IF) &&
+	       !x86_vendor->get_interrupt_shadow(xv) &&
+	       !ev->exc_injected && !ev->irq_injected && !ev->nmi_injected;
+}
+
+/* As stock's post_kvm_run_save(): refreshed whenever KVM_RUN may return. */
+static void x86_post_run_save(struct nkvm_x86_vcpu *xv)
+{
+	struct kvm_run *run = xv->vcpu.run;
+	struct kvm_sregs sregs;
+
+	x86_vendor->get_sregs(xv, &sregs);
+	run->if_flag = !!(xv->regs.rflags & X86_EFLAGS_IF);
+	run->cr8 = sregs.cr8;
+	run->apic_base = sregs.apic_base;
+	run->ready_for_interrupt_injection = nkvm_x86_ready_for_interrupt(xv);
+	run->flags = 0;
+}
+
 static int x86_vcpu_complete_exit(struct nkvm_vcpu *vcpu)
 {
-	if (!x86_vendor->complete_exit)
-		return 0;
-	return x86_vendor->complete_exit(to_x86_vcpu(vcpu));
+	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
+	int r = 0;
+
+	if (x86_vendor->complete_exit)
+		r = x86_vendor->complete_exit(xv);
+	x86_post_run_save(xv);
+	return r;
 }
 
 static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 {
-	return x86_vendor->run(to_x86_vcpu(vcpu));
+	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	/*
+	 * Userspace waits for an interrupt window and it is open: stock
+	 * checks after each entry, which with the window open on entry exits
+	 * at once on VINTR; we check before.
+	 */
+	if (READ_ONCE(run->request_interrupt_window) &&
+	    nkvm_x86_ready_for_interrupt(xv)) {
+		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+		x86_post_run_save(xv);
+		return 0;
+	}
+	r = x86_vendor->run(xv);
+	x86_post_run_save(xv);
+	return r;
 }
 
 static long x86_get_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
@@ -216,6 +273,121 @@ static long x86_get_cpuid2(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return nkvm_x86_get_cpuid2(xv, argp);
 }
 
+/* Without an in-kernel irqchip: an external interrupt, as stock. */
+static long x86_interrupt(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_interrupt irq;
+
+	if (copy_from_user(&irq, argp, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq >= 256)
+		return -EINVAL;
+	/* Like stock's kvm_queue_interrupt(): replaces a queued one. */
+	xv->ev.irq_injected = true;
+	xv->ev.irq_nr = irq.irq;
+	xv->ev.irq_soft = false;
+	return 0;
+}
+
+/* Stock keeps at most two: one being handled, one latched. */
+static void x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n)
+{
+	unsigned int limit = 2;
+
+	if (xv->ev.nmi_masked || xv->ev.nmi_injected)
+		limit = 1;
+	xv->ev.nmi_pending = min(xv->ev.nmi_pending + n, limit);
+}
+
+static long x86_nmi(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	x86_queue_nmis(xv, 1);
+	return 0;
+}
+
+static long x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	const struct nkvm_x86_events *ev = &xv->ev;
+	struct kvm_vcpu_events e;
+
+	memset(&e, 0, sizeof(e));
+	e.exception.injected = ev->exc_injected;
+	e.exception.nr = ev->exc_nr;
+	e.exception.has_error_code = ev->exc_has_error;
+	e.exception.error_code = ev->exc_error;
+	/* As stock: a soft interrupt is not reported. */
+	e.interrupt.injected = ev->irq_injected && !ev->irq_soft;
+	e.interrupt.nr = ev->irq_nr;
+	if (x86_vendor->get_interrupt_shadow(xv))
+		e.interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS |
+				     KVM_X86_SHADOW_INT_STI;
+	e.nmi.injected = ev->nmi_injected;
+	e.nmi.pending = ev->nmi_pending;
+	e.nmi.masked = ev->nmi_masked;
+	e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+		  KVM_VCPUEVENT_VALID_SMM;
+	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
+}
+
+#define X86_VCPU_EVENT_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING | \
+				 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
+				 KVM_VCPUEVENT_VALID_SHADOW | \
+				 KVM_VCPUEVENT_VALID_SMM)
+
+static long x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct nkvm_x86_events *ev = &xv->ev;
+	struct kvm_vcpu_events e;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	/* Exception payloads and triple-fault events are not enabled. */
+	if (e.flags & ~X86_VCPU_EVENT_FLAGS)
+		return -EINVAL;
+	if (e.exception.injected &&
+	    (e.exception.nr > 31 || e.exception.nr == NMI_VECTOR))
+		return -EINVAL;
+	/* No SMM here: only "not in SMM, none pending" can be set. */
+	if ((e.flags & KVM_VCPUEVENT_VALID_SMM) &&
+	    (e.smi.smm || e.smi.pending))
+		return -EINVAL;
+
+	ev->exc_injected = e.exception.injected;
+	ev->exc_nr = e.exception.nr;
+	ev->exc_has_error = e.exception.has_error_code;
+	ev->exc_error = e.exception.error_code;
+	ev->irq_injected = e.interrupt.injected;
+	ev->irq_nr = e.interrupt.nr;
+	ev->irq_soft = e.interrupt.soft;
+	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW)
+		x86_vendor->set_interrupt_shadow(xv, e.interrupt.shadow);
+	ev->nmi_injected = e.nmi.injected;
+	ev->nmi_masked = e.nmi.masked;
+	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
+		ev->nmi_pending = 0;
+		x86_queue_nmis(xv, e.nmi.pending);
+	}
+	/* The SIPI vector needs an in-kernel LAPIC: ignored, as stock. */
+	return 0;
+}
+
+/* Without an in-kernel LAPIC a vCPU is always runnable, as stock. */
+static long x86_get_mp_state(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+}
+
+static long x86_set_mp_state(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_mp_state mp;
+
+	if (copy_from_user(&mp, argp, sizeof(mp)))
+		return -EFAULT;
+	return mp.mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+}
+
 /* Segment state lives in the vendor's control block: none, no ioctl. */
 static bool x86_has_sregs(void)
 {
@@ -235,6 +407,12 @@ static const struct {
 	{ KVM_GET_CPUID2,	x86_get_cpuid2 },
 	{ KVM_GET_MSRS,		nkvm_x86_get_msrs },
 	{ KVM_SET_MSRS,		nkvm_x86_set_msrs },
+	{ KVM_INTERRUPT,	x86_interrupt,	x86_runs_guests },
+	{ KVM_NMI,		x86_nmi,	x86_runs_guests },
+	{ KVM_GET_VCPU_EVENTS,	x86_get_vcpu_events, x86_runs_guests },
+	{ KVM_SET_VCPU_EVENTS,	x86_set_vcpu_events, x86_runs_guests },
+	{ KVM_GET_MP_STATE,	x86_get_mp_state },
+	{ KVM_SET_MP_STATE,	x86_set_mp_state },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,
@@ -305,6 +483,7 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.vm_init		= x86_vm_init,
 	.vm_enable_cap		= x86_vm_enable_cap,
 	.prepare_memslot	= x86_prepare_memslot,
+	.commit_memslot		= x86_commit_memslot,
 	.vcpu_create		= x86_vcpu_create,
 	.vcpu_destroy		= x86_vcpu_destroy,
 	.runs_guests		= x86_runs_guests,

@@ -37,6 +37,12 @@ struct nkvm_x86_vendor {
 	void (*set_sregs)(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
 
 	/*
+	 * Unmap guest frames [start, start + npages) from every vCPU of vm
+	 * and release what they pinned; no vCPU may use the old mappings
+	 * when this returns. Optional.
+	 */
+	void (*zap_gfn_range)(struct nkvm_vm *vm, nkvm_gfn_t start, u64 npages);
+	/*
 	 * Finish an exit userspace has handled (e.g. store the data of an
 	 * IN into RAX and step over the instruction), before anything else
 	 * in KVM_RUN: even an immediate_exit run completes it. Returns 0
@@ -59,6 +65,10 @@ struct nkvm_x86_vendor {
 	 */
 	int (*get_msr)(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
 	int (*set_msr)(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
+
+	/* The STI/MOV SS shadow: true while the guest is in one. */
+	bool (*get_interrupt_shadow)(struct nkvm_x86_vcpu *xv);
+	void (*set_interrupt_shadow)(struct nkvm_x86_vcpu *xv, bool shadow);
 };
 
 extern const struct nkvm_x86_vendor nkvm_svm_vendor;
@@ -80,6 +90,27 @@ struct nkvm_x86_msrs {
 	u64 mtrr_var[2 * NKVM_X86_NR_VAR_MTRRS];	/* base, mask, ... */
 };
 
+/*
+ * Events for the guest, as KVM_GET/SET_VCPU_EVENTS see them (no in-kernel
+ * irqchip). "Injected" events go in on the next entry whatever the guest's
+ * IF, as stock KVM's: an exception (first), an NMI, then an interrupt
+ * (KVM_INTERRUPT); one per entry. The vendor clears the slot of an event
+ * it delivered and refills the slots from an event an exit interrupted.
+ * Pending NMIs (KVM_NMI) go in when NMIs are unmasked and no shadow holds.
+ */
+struct nkvm_x86_events {
+	bool exc_injected;
+	bool exc_has_error;
+	u8 exc_nr;
+	u32 exc_error;
+	bool irq_injected;
+	bool irq_soft;
+	u8 irq_nr;
+	bool nmi_injected;
+	bool nmi_masked;		/* until the handler's IRET retires */
+	u8 nmi_pending;			/* at most 2, as stock */
+};
+
 struct nkvm_x86_vcpu {
 	struct nkvm_vcpu vcpu;		/* must be first */
 	struct kvm_regs regs;		/* [m] GPRs, RIP, RFLAGS */
@@ -88,6 +119,7 @@ struct nkvm_x86_vcpu {
 	u32 cpuid_nent;			/* [m] entries in cpuid */
 	struct nkvm_x86_msrs msrs;	/* [m] see msr.c */
 	struct nkvm_x86_mmio mmio;	/* [m] an MMIO read to complete */
+	struct nkvm_x86_events ev;	/* [m] */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 };
 
@@ -103,6 +135,9 @@ long nkvm_x86_get_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv);
 /* For vendors: answer the guest's CPUID from the table (RAX..RDX). */
 void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv);
+
+/* x86.c: the guest can take an external interrupt, none is queued. */
+bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
 
 /* The vendor found at load (x86.c); NULL when none is usable. */
 extern const struct nkvm_x86_vendor *x86_vendor;

@@ -64,6 +64,14 @@ struct nkvm_arch_ops {
 			       const struct nkvm_memslot *old,
 			       const struct nkvm_memslot *new);
 
+	/*
+	 * A slot was deleted or moved and every memslot reader now sees the
+	 * new slots: drop all mappings of old's guest range (and what they
+	 * pin) before this returns. Called with slots_lock held. Optional.
+	 */
+	void (*commit_memslot)(struct nkvm_vm *vm, enum nkvm_mr_change change,
+			       const struct nkvm_memslot *old);
+
 	/* vCPU set-up after the core part is initialised. Optional. */
 	int (*vcpu_create)(struct nkvm_vcpu *vcpu);
 	/* VM teardown. Optional. */

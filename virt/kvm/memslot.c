@@ -244,6 +244,10 @@ static int nkvm_update_slots(struct nkvm_vm *vm, unsigned int as_id,
 
 	rcu_assign_pointer(vm->memslots[as_id], next);
 	synchronize_srcu_expedited(&vm->srcu);
+	/* old still points into cur, which is freed only below. */
+	if ((change == NKVM_MR_DELETE || change == NKVM_MR_MOVE) &&
+	    NKVM_ARCH->commit_memslot)
+		NKVM_ARCH->commit_memslot(vm, change, old);
 	kvfree(stale_bitmap);
 	kvfree(cur);
 	return 0;
