@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "test.h"
+#include "guest.h"
 
 #define MEM_SIZE	(2 * MiB)
 #define CODE_GPA	0x1000
@@ -47,12 +48,7 @@ static const unsigned char nmi_handler[] = {
 
 #define NR_CHECKS	27
 
-struct vm {
-	int kvm, vm, vcpu;
-	struct kvm_run *run;
-	long run_size;
-	unsigned char *mem;
-};
+static unsigned char *mem;
 
 static const char *exit_name(unsigned int reason)
 {
@@ -71,7 +67,7 @@ static const char *exit_name(unsigned int reason)
 	return buf;
 }
 
-static bool run_expect(struct vm *v, unsigned int reason, const char *what)
+static bool run_expect(struct guest *v, unsigned int reason, const char *what)
 {
 	int r = ioctl(v->vcpu, KVM_RUN, 0);
 	bool ok = r == 0 && v->run->exit_reason == reason;
@@ -83,7 +79,7 @@ static bool run_expect(struct vm *v, unsigned int reason, const char *what)
 }
 
 /* A KVM_RUN that must OUT val to port. */
-static bool run_out(struct vm *v, int port, unsigned char val,
+static bool run_out(struct guest *v, int port, unsigned char val,
 		    const char *what)
 {
 	struct kvm_run *run = v->run;
@@ -103,79 +99,42 @@ static bool run_out(struct vm *v, int port, unsigned char val,
 	return tap_ok(ok, "%s", what);
 }
 
-static void setup(struct vm *v)
+static void setup(struct guest *v)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = MEM_SIZE,
-	};
 	unsigned short ivt[2];
 
-	v->kvm = open_kvm();
-	v->vm = create_vm(v->kvm);
-	v->mem = alloc_aligned(MEM_SIZE, MiB);
-	memcpy(v->mem + CODE_GPA, guest_code, sizeof(guest_code));
-	memcpy(v->mem + IRQ_GPA, irq_handler, sizeof(irq_handler));
-	memcpy(v->mem + NMI_GPA, nmi_handler, sizeof(nmi_handler));
+	guest_create(v, open_kvm());
+	mem = alloc_aligned(MEM_SIZE, MiB);
+	memcpy(mem + CODE_GPA, guest_code, sizeof(guest_code));
+	memcpy(mem + IRQ_GPA, irq_handler, sizeof(irq_handler));
+	memcpy(mem + NMI_GPA, nmi_handler, sizeof(nmi_handler));
 	/* IVT entries: offset, segment. */
 	ivt[0] = IRQ_GPA;
 	ivt[1] = 0;
-	memcpy(v->mem + 4 * IRQ_VECTOR, ivt, sizeof(ivt));
+	memcpy(mem + 4 * IRQ_VECTOR, ivt, sizeof(ivt));
 	ivt[0] = NMI_GPA;
-	memcpy(v->mem + 4 * 2, ivt, sizeof(ivt));
-	region.userspace_addr = (unsigned long)v->mem;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region))
-		tap_bail("KVM_SET_USER_MEMORY_REGION: errno %d", errno);
-	v->vcpu = create_vcpu(v->vm, 0);
-	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		tap_bail("mmap of the vCPU: errno %d", errno);
+	memcpy(mem + 4 * 2, ivt, sizeof(ivt));
+	guest_set_slot(v, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(v);
 }
 
-static void teardown(struct vm *v)
+static void teardown(struct guest *v)
 {
-	munmap(v->run, v->run_size);
-	close(v->vcpu);
-	close(v->vm);
-	close(v->kvm);
-	munmap(v->mem, MEM_SIZE);
+	int kvm = v->kvm;
+
+	guest_destroy(v);
+	close(kvm);
+	munmap(mem, MEM_SIZE);
 }
 
-/* Real mode at 0000:CODE_GPA, IVT at 0, stack below STACK_TOP. */
-static bool enter_code(struct vm *v)
-{
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-
-	if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs))
-		return false;
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	sregs.ds.selector = 0;
-	sregs.ds.base = 0;
-	sregs.ss.selector = 0;
-	sregs.ss.base = 0;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0x3ff;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 0x2;
-	regs.rsp = STACK_TOP;
-	return !ioctl(v->vcpu, KVM_SET_SREGS, &sregs) &&
-	       !ioctl(v->vcpu, KVM_SET_REGS, &regs);
-}
-
-static bool get_events(struct vm *v, struct kvm_vcpu_events *ev)
+static bool get_events(struct guest *v, struct kvm_vcpu_events *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	return !ioctl(v->vcpu, KVM_GET_VCPU_EVENTS, ev);
 }
 
 /* 7 checks: VCPU_EVENTS and MP_STATE. */
-static void test_state_ioctls(struct vm *v)
+static void test_state_ioctls(struct guest *v)
 {
 	struct kvm_vcpu_events ev, ev2;
 	struct kvm_mp_state mp;
@@ -226,7 +185,7 @@ int main(void)
 	struct kvm_interrupt irq;
 	struct kvm_vcpu_events ev;
 	struct kvm_sregs sregs;
-	struct vm v;
+	struct guest v;
 	int r;
 
 	tap_plan(NR_CHECKS);
@@ -247,7 +206,8 @@ int main(void)
 	r = ioctl(v.vcpu, KVM_INTERRUPT, &irq);
 	expect_errno(r, EINVAL, "KVM_INTERRUPT irq 256 -> EINVAL");
 
-	tap_ok(enter_code(&v), "real mode at 0000:%04x, IVT at 0", CODE_GPA);
+	tap_ok(guest_enter_real(&v, CODE_GPA, STACK_TOP),
+	       "real mode at 0000:%04x, IVT at 0", CODE_GPA);
 	run_out(&v, PORT_MAIN, 1, "cli; out 0x81 <- 1");	/* 11 */
 	tap_ok(!v.run->if_flag && !v.run->ready_for_interrupt_injection,
 	       "IF=0: if_flag 0, not ready for injection (%u, %u)",

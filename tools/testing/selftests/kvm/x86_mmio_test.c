@@ -20,28 +20,15 @@
 #include <sys/mman.h>
 
 #include "test.h"
+#include "guest.h"
 
 #if defined(__x86_64__)
 
 #define MEM_SIZE	(4 * MiB)
 #define CODE_GPA	0x1000
-#define PML4_GPA	0x10000
-#define PDPT_GPA	0x11000
-#define PD_LOW_GPA	0x12000
 #define PD_MMIO_GPA	0x13000
 #define MMIO_GPA	0xd0000000ULL
 #define SYNC_PORT	0x20
-
-#define CR0_PE		(1ULL << 0)
-#define CR0_ET		(1ULL << 4)
-#define CR0_NE		(1ULL << 5)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define PTE_P		1ULL
-#define PTE_RW		2ULL
-#define PTE_PS		0x80ULL
 
 /*
  * The guests. Every MMIO instruction sits between labels <p>N and <p>N_e;
@@ -191,93 +178,31 @@ static const struct step lm_steps[] = {
 	RD(lm20, 0x62, 2, 0xbeef, r9, 0x010203040506beefULL),
 };
 
-struct guest {
-	int vm, vcpu;
-	uint8_t *mem;
-	struct kvm_run *run;
-	const uint8_t *code;
-};
+/* The code the guest was started with, at CODE_GPA. */
+static const uint8_t *guest_code;
 
-static void guest_create(int kvm, struct guest *g, const uint8_t *start,
-			 const uint8_t *end)
+static uint64_t gpa_of(const uint8_t *label)
 {
-	struct kvm_userspace_memory_region r = { .slot = 0 };
-	int size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-
-	g->vm = create_vm(kvm);
-	g->mem = alloc_aligned(MEM_SIZE, MiB);
-	g->code = start;
-	memcpy(g->mem + CODE_GPA, start, end - start);
-	r.memory_size = MEM_SIZE;
-	r.userspace_addr = (uintptr_t)g->mem;
-	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
-		tap_bail("KVM_SET_USER_MEMORY_REGION: %m");
-	g->vcpu = create_vcpu(g->vm, 0);
-	g->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
-	if (g->run == MAP_FAILED)
-		tap_bail("mmap of the vCPU: %m");
+	return CODE_GPA + (label - guest_code);
 }
 
-static uint64_t gpa_of(const struct guest *g, const uint8_t *label)
+static bool enter_mode(struct guest *g, uint8_t *mem, bool long_mode)
 {
-	return CODE_GPA + (label - g->code);
-}
-
-static void seg64(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->g = 1;
-	s->l = code;
-	s->db = !code;
-}
-
-static bool enter_mode(struct guest *g, bool long_mode)
-{
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-
-	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
-		return false;
 	if (long_mode) {
-		uint64_t *pml4 = (uint64_t *)(g->mem + PML4_GPA);
-		uint64_t *pdpt = (uint64_t *)(g->mem + PDPT_GPA);
-		uint64_t *pd_low = (uint64_t *)(g->mem + PD_LOW_GPA);
-		uint64_t *pd_mmio = (uint64_t *)(g->mem + PD_MMIO_GPA);
+		uint64_t *pdpt = (uint64_t *)(mem + GUEST_PDPT_GPA);
+		uint64_t *pd_mmio = (uint64_t *)(mem + PD_MMIO_GPA);
 
-		/* 0-4 MiB and the 2 MiB at MMIO_GPA, identity-mapped. */
-		pml4[0] = PDPT_GPA | PTE_P | PTE_RW;
-		pdpt[0] = PD_LOW_GPA | PTE_P | PTE_RW;
-		pdpt[MMIO_GPA >> 30] = PD_MMIO_GPA | PTE_P | PTE_RW;
-		pd_low[0] = 0 | PTE_P | PTE_RW | PTE_PS;
-		pd_low[1] = (2 * MiB) | PTE_P | PTE_RW | PTE_PS;
-		pd_mmio[(MMIO_GPA >> 21) & 511] = MMIO_GPA | PTE_P | PTE_RW | PTE_PS;
-
-		seg64(&sregs.cs, 8, 0xb, true);
-		seg64(&sregs.ds, 16, 0x3, false);
-		sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-		sregs.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
-		sregs.cr3 = PML4_GPA;
-		sregs.cr4 = CR4_PAE;
-		sregs.efer = EFER_LME | EFER_LMA;
-	} else {
-		/* Real mode at 0000:1000; ES's cached base points at MMIO. */
-		sregs.cs.selector = 0;
-		sregs.cs.base = 0;
-		sregs.es.base = MMIO_GPA;
+		/* The 2 MiB at MMIO_GPA, identity-mapped (0-4 MiB by the lib). */
+		pdpt[MMIO_GPA >> 30] = PD_MMIO_GPA | GUEST_PTE_P | GUEST_PTE_RW;
+		pd_mmio[(MMIO_GPA >> 21) & 511] = MMIO_GPA | GUEST_PTE_P |
+						  GUEST_PTE_RW | GUEST_PTE_PS;
+		return guest_flat_mode(g, mem, true, CODE_GPA, 0x8000);
 	}
-	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
+	/* Real mode at 0000:1000; ES's cached base points at MMIO. */
+	if (!guest_enter_real(g, CODE_GPA, 0x8000))
 		return false;
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 2;
-	regs.rsp = 0x8000;
-	return !ioctl(g->vcpu, KVM_SET_REGS, &regs);
+	guest_set_es_base(g, MMIO_GPA);
+	return true;
 }
 
 static bool get_regs(struct guest *g, struct kvm_regs *regs)
@@ -317,7 +242,7 @@ static bool do_step(struct guest *g, const struct step *s)
 		return false;
 	memcpy(&data, run->mmio.data, s->len);
 	/* A write is complete at the exit; a read completes at the next run. */
-	rip_want = gpa_of(g, s->write ? s->next : s->insn);
+	rip_want = gpa_of(s->write ? s->next : s->insn);
 	if (run->mmio.phys_addr != s->gpa || run->mmio.len != s->len ||
 	    run->mmio.is_write != s->write || (s->write && data != s->data) ||
 	    regs.rip != rip_want) {
@@ -359,7 +284,7 @@ static bool check_add(struct guest *g)
 	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) ||
 	    g->run->emulation_failure.insn_size < 2 ||
 	    memcmp(g->run->emulation_failure.insn_bytes, lm21, 2) ||
-	    regs.rip != gpa_of(g, lm21)) {
+	    regs.rip != gpa_of(lm21)) {
 		tap_diag("suberror %u flags %#llx size %u bytes %02x %02x rip %#llx",
 			 g->run->emulation_failure.suberror,
 			 (unsigned long long)g->run->emulation_failure.flags,
@@ -376,21 +301,25 @@ static void run_mode(int kvm, bool long_mode, const struct step *steps,
 		     unsigned int n)
 {
 	const char *m = long_mode ? "long mode" : "real mode";
+	const uint8_t *end = long_mode ? lm_end : rm_end;
 	struct guest g;
 	unsigned int i;
+	uint8_t *mem;
 
-	if (long_mode)
-		guest_create(kvm, &g, lm_start, lm_end);
-	else
-		guest_create(kvm, &g, rm_start, rm_end);
+	guest_code = long_mode ? lm_start : rm_start;
+	guest_create(&g, kvm);
+	mem = alloc_aligned(MEM_SIZE, MiB);
+	memcpy(mem + CODE_GPA, guest_code, end - guest_code);
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(&g);
 
-	tap_ok(enter_mode(&g, long_mode), "%s: KVM_SET_SREGS/REGS", m);
+	tap_ok(enter_mode(&g, mem, long_mode), "%s: KVM_SET_SREGS/REGS", m);
 	for (i = 0; i < n; i++) {
 		const struct step *s = &steps[i];
 
 		tap_ok(do_step(&g, s), "%s: %s of %u bytes at %#llx (insn at +%#lx)",
 		       m, s->write ? "write" : "read", s->len,
-		       (unsigned long long)s->gpa, (long)(s->insn - g.code));
+		       (unsigned long long)s->gpa, (long)(s->insn - guest_code));
 	}
 	if (!long_mode)
 		tap_ok(run_to(&g, KVM_EXIT_HLT), "%s: KVM_EXIT_HLT", m);
@@ -398,8 +327,7 @@ static void run_mode(int kvm, bool long_mode, const struct step *steps,
 		tap_ok(check_add(&g), "%s: ADD to MMIO (%s)", m,
 		       kvm_is_ours() ? "internal error" : "emulated read");
 
-	close(g.vcpu);
-	close(g.vm);
+	guest_destroy(&g);
 }
 
 int main(void)

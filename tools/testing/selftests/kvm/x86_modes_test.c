@@ -13,25 +13,12 @@
 #include <sys/mman.h>
 
 #include "test.h"
+#include "guest.h"
 
 #if defined(__x86_64__)
 
 #define MEM_SIZE	(4 * MiB)
 #define CODE_GPA	0x1000
-#define PML4_GPA	0x10000
-#define PDPT_GPA	0x11000
-#define PD_GPA		0x12000
-
-#define CR0_PE		(1ULL << 0)
-#define CR0_ET		(1ULL << 4)
-#define CR0_NE		(1ULL << 5)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define PTE_P		1ULL
-#define PTE_RW		2ULL
-#define PTE_PS		0x80ULL
 
 /* mov al,0x42; out 0x10,al; mov eax,0x12345678; mov [0x200000],eax;
  * out 0x11,eax; hlt
@@ -54,78 +41,6 @@ static const uint8_t code64[] = {
 	0xe7, 0x11,
 	0xf4,
 };
-
-struct guest {
-	int vm, vcpu;
-	uint8_t *mem;
-	struct kvm_run *run;
-};
-
-static void guest_create(int kvm, struct guest *g, const uint8_t *code, size_t len)
-{
-	struct kvm_userspace_memory_region r = { .slot = 0 };
-	int size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-
-	g->vm = create_vm(kvm);
-	g->mem = alloc_aligned(MEM_SIZE, MiB);
-	memcpy(g->mem + CODE_GPA, code, len);
-	r.memory_size = MEM_SIZE;
-	r.userspace_addr = (uintptr_t)g->mem;
-	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
-		tap_bail("KVM_SET_USER_MEMORY_REGION: %m");
-	g->vcpu = create_vcpu(g->vm, 0);
-	g->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
-	if (g->run == MAP_FAILED)
-		tap_bail("mmap of the vCPU: %m");
-}
-
-static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool l)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->g = 1;
-	s->l = l;
-	s->db = !l;
-}
-
-static bool enter_mode(struct guest *g, bool long_mode)
-{
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-
-	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
-		return false;
-	flat_segment(&sregs.cs, 8, 0xb, long_mode);
-	flat_segment(&sregs.ds, 16, 0x3, false);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.cr0 = CR0_PE | CR0_ET | CR0_NE;
-	if (long_mode) {
-		uint64_t *pml4 = (uint64_t *)(g->mem + PML4_GPA);
-		uint64_t *pdpt = (uint64_t *)(g->mem + PDPT_GPA);
-		uint64_t *pd = (uint64_t *)(g->mem + PD_GPA);
-
-		pml4[0] = PDPT_GPA | PTE_P | PTE_RW;
-		pdpt[0] = PD_GPA | PTE_P | PTE_RW;
-		pd[0] = 0 | PTE_P | PTE_RW | PTE_PS;
-		pd[1] = (2 * MiB) | PTE_P | PTE_RW | PTE_PS;
-		sregs.cr0 |= CR0_PG;
-		sregs.cr3 = PML4_GPA;
-		sregs.cr4 = CR4_PAE;
-		sregs.efer = EFER_LME | EFER_LMA;
-	}
-	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
-		return false;
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 2;
-	regs.rsp = 0x8000;
-	return !ioctl(g->vcpu, KVM_SET_REGS, &regs);
-}
 
 static bool io_exit(struct guest *g, uint16_t port, uint8_t size, uint32_t data)
 {
@@ -153,30 +68,35 @@ static bool io_exit(struct guest *g, uint16_t port, uint8_t size, uint32_t data)
 static void run_mode(int kvm, bool long_mode)
 {
 	const char *m = long_mode ? "long mode" : "protected mode";
-	struct guest g;
 	uint64_t stored = 0;
+	struct guest g;
+	uint8_t *mem;
 
+	guest_create(&g, kvm);
+	mem = alloc_aligned(MEM_SIZE, MiB);
 	if (long_mode)
-		guest_create(kvm, &g, code64, sizeof(code64));
+		memcpy(mem + CODE_GPA, code64, sizeof(code64));
 	else
-		guest_create(kvm, &g, code32, sizeof(code32));
+		memcpy(mem + CODE_GPA, code32, sizeof(code32));
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(&g);
 
-	tap_ok(enter_mode(&g, long_mode), "%s: KVM_SET_SREGS/REGS", m);
+	tap_ok(guest_flat_mode(&g, mem, long_mode, CODE_GPA, 0x8000),
+	       "%s: KVM_SET_SREGS/REGS", m);
 	tap_ok(io_exit(&g, 0x10, 1, 0x42), "%s: OUT 0x10 of 1 byte (0x42)", m);
 	tap_ok(io_exit(&g, 0x11, 4, long_mode ? 0x55667788 : 0x12345678),
 	       "%s: OUT 0x11 of 4 bytes", m);
 	if (long_mode)
-		memcpy(&stored, g.mem + 0x300000, 8);
+		memcpy(&stored, mem + 0x300000, 8);
 	else
-		memcpy(&stored, g.mem + 0x200000, 4);
+		memcpy(&stored, mem + 0x200000, 4);
 	tap_ok(stored == (long_mode ? 0x1122334455667788ULL : 0x12345678),
 	       "%s: the guest's store above 1 MiB is in the memslot (%#llx)", m,
 	       (unsigned long long)stored);
 	tap_ok(!ioctl(g.vcpu, KVM_RUN, 0) && g.run->exit_reason == KVM_EXIT_HLT,
 	       "%s: KVM_EXIT_HLT", m);
 
-	close(g.vcpu);
-	close(g.vm);
+	guest_destroy(&g);
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "test.h"
+#include "guest.h"
 
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_APICBASE	0x1b
@@ -71,7 +72,7 @@ struct msr_buf {
 	struct kvm_msr_entry e[8];
 };
 
-static int kvm_fd, vm_fd, vcpu_fd;
+static struct guest g;
 
 static long msrs_io(int fd, unsigned long ioctl_nr, struct msr_buf *b,
 		    unsigned int n)
@@ -89,7 +90,7 @@ static int set_msr(unsigned int index, unsigned long long data)
 	memset(&b, 0, sizeof(b));
 	b.e[0].index = index;
 	b.e[0].data = data;
-	return msrs_io(vcpu_fd, KVM_SET_MSRS, &b, 1) == 1 ? 0 : -1;
+	return msrs_io(g.vcpu, KVM_SET_MSRS, &b, 1) == 1 ? 0 : -1;
 }
 
 static int get_msr(unsigned int index, unsigned long long *data)
@@ -98,7 +99,7 @@ static int get_msr(unsigned int index, unsigned long long *data)
 
 	memset(&b, 0, sizeof(b));
 	b.e[0].index = index;
-	if (msrs_io(vcpu_fd, KVM_GET_MSRS, &b, 1) != 1)
+	if (msrs_io(g.vcpu, KVM_GET_MSRS, &b, 1) != 1)
 		return -1;
 	*data = b.e[0].data;
 	return 0;
@@ -143,14 +144,14 @@ static void test_index_lists(void)
 	bool ok = true;
 	long r;
 
-	r = ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe);
+	r = ioctl(g.kvm, KVM_GET_MSR_INDEX_LIST, &probe);
 	expect_errno(r, E2BIG, "KVM_GET_MSR_INDEX_LIST with nmsrs 0 -> E2BIG");
 	tap_ok(probe.nmsrs > 0 && probe.nmsrs < 4096,
 	       "... and nmsrs is set to the count (%u)", probe.nmsrs);
 	n = probe.nmsrs;
 	msr_list = calloc(1, sizeof(*msr_list) + n * sizeof(__u32));
 	msr_list->nmsrs = n;
-	r = ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, msr_list);
+	r = ioctl(g.kvm, KVM_GET_MSR_INDEX_LIST, msr_list);
 	tap_ok(r == 0 && msr_list->nmsrs == n,
 	       "KVM_GET_MSR_INDEX_LIST with room for %u succeeds (r %ld errno %d)",
 	       n, r, r ? errno : 0);
@@ -187,18 +188,18 @@ static void test_feature_list(void)
 	struct msr_buf b;
 	long r;
 
-	r = ioctl(kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, &probe);
+	r = ioctl(g.kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &probe);
 	if (r && errno == E2BIG) {
 		full = calloc(1, sizeof(*full) + probe.nmsrs * sizeof(__u32));
 		full->nmsrs = probe.nmsrs;
-		r = ioctl(kvm_fd, KVM_GET_MSR_FEATURE_INDEX_LIST, full);
+		r = ioctl(g.kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, full);
 		free(full);
 	}
 	tap_ok(r == 0, "KVM_GET_MSR_FEATURE_INDEX_LIST: probe then fetch (%u MSRs, r %ld errno %d)",
 	       probe.nmsrs, r, r ? errno : 0);
 
 	memset(&b, 0, sizeof(b));
-	r = msrs_io(kvm_fd, KVM_GET_MSRS, &b, 0);
+	r = msrs_io(g.kvm, KVM_GET_MSRS, &b, 0);
 	expect_value(r, 0, "KVM_GET_MSRS on /dev/kvm with no entries -> 0");
 }
 
@@ -288,7 +289,7 @@ static void test_partial_and_errors(void)
 	b.e[1].index = MSR_BOGUS;
 	b.e[2].index = MSR_SFMASK;
 	b.e[2].data = 0x700;
-	r = msrs_io(vcpu_fd, KVM_SET_MSRS, &b, 3);
+	r = msrs_io(g.vcpu, KVM_SET_MSRS, &b, 3);
 	expect_value(r, 1, "KVM_SET_MSRS {STAR, bogus, SFMASK} -> 1 processed");
 	ok = !get_msr(MSR_STAR, &v) && v == 0x0010000800000000ULL &&
 	     !get_msr(MSR_SFMASK, &v) && v == 0x47700;
@@ -301,23 +302,23 @@ static void test_partial_and_errors(void)
 	b.e[2].index = MSR_BOGUS;
 	b.e[3].index = MSR_LSTAR;
 	b.e[3].data = 0x5a5a;
-	r = msrs_io(vcpu_fd, KVM_GET_MSRS, &b, 4);
+	r = msrs_io(g.vcpu, KVM_GET_MSRS, &b, 4);
 	tap_ok(r == 2 && b.e[0].data == 0x0010000800000000ULL &&
 	       b.e[1].data == 0x47700 && b.e[3].data == 0x5a5a,
 	       "KVM_GET_MSRS {STAR, SFMASK, bogus, LSTAR} -> 2, LSTAR untouched (r %ld)",
 	       r);
 
-	r = msrs_io(vcpu_fd, KVM_GET_MSRS, &b, 0);
+	r = msrs_io(g.vcpu, KVM_GET_MSRS, &b, 0);
 	expect_value(r, 0, "KVM_GET_MSRS with no entries -> 0");
 
 	b.hdr.nmsrs = 256;
-	r = ioctl(vcpu_fd, KVM_GET_MSRS, &b);
+	r = ioctl(g.vcpu, KVM_GET_MSRS, &b);
 	expect_errno(r, E2BIG, "KVM_GET_MSRS with 256 entries -> E2BIG");
 	b.hdr.nmsrs = 0x40000000;
-	r = ioctl(vcpu_fd, KVM_SET_MSRS, &b);
+	r = ioctl(g.vcpu, KVM_SET_MSRS, &b);
 	expect_errno(r, E2BIG, "KVM_SET_MSRS with 2^30 entries -> E2BIG");
 
-	r = ioctl(vcpu_fd, KVM_GET_MSRS, NULL);
+	r = ioctl(g.vcpu, KVM_GET_MSRS, NULL);
 	expect_errno(r, EFAULT, "KVM_GET_MSRS with a NULL pointer -> EFAULT");
 
 	/* The header fits the first page, the entries run into a hole. */
@@ -331,9 +332,9 @@ static void test_partial_and_errors(void)
 	edge->nmsrs = 2;
 	edge->pad = 0;
 	edge->entries[0].index = MSR_STAR;
-	r = ioctl(vcpu_fd, KVM_SET_MSRS, edge);
+	r = ioctl(g.vcpu, KVM_SET_MSRS, edge);
 	expect_errno(r, EFAULT, "KVM_SET_MSRS with entries past the mapping -> EFAULT");
-	r = ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, NULL);
+	r = ioctl(g.kvm, KVM_GET_MSR_INDEX_LIST, NULL);
 	expect_errno(r, EFAULT, "KVM_GET_MSR_INDEX_LIST with a NULL pointer -> EFAULT");
 	munmap(pages, 4096);
 }
@@ -356,16 +357,10 @@ static const char *exit_name(unsigned int reason)
 /* 7 checks: WRMSR/RDMSR of LSTAR in a real-mode guest, #GP for a bogus MSR. */
 static void test_guest(void)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.memory_size = MEM_SIZE,
-	};
 	unsigned long long v = 0;
-	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	struct kvm_run *run;
 	unsigned char *mem;
-	long run_size;
 	bool ok;
 	int r;
 
@@ -377,39 +372,18 @@ static void test_guest(void)
 	mem[13 * 4 + 1] = GP_HANDLER >> 8;
 	mem[13 * 4 + 2] = 0;
 	mem[13 * 4 + 3] = 0;
-	region.userspace_addr = (unsigned long)mem;
-	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
-		tap_bail("KVM_SET_USER_MEMORY_REGION: errno %d", errno);
-	run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   vcpu_fd, 0);
-	if (run == MAP_FAILED)
-		tap_bail("mmap of the vCPU: errno %d", errno);
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	run = g.run;
 
-	r = ioctl(vcpu_fd, KVM_GET_SREGS, &sregs);
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	sregs.ds.selector = 0;
-	sregs.ds.base = 0;
-	sregs.ss.selector = 0;
-	sregs.ss.base = 0;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0x3ff;
-	sregs.efer = 0;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rsp = STACK_TOP;
-	regs.rflags = 0x2;
-	tap_ok(!r && !ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) &&
-	       !ioctl(vcpu_fd, KVM_SET_REGS, &regs),
+	tap_ok(guest_enter_real(&g, CODE_GPA, STACK_TOP),
 	       "real mode at 0000:%04x", CODE_GPA);
 
-	r = ioctl(vcpu_fd, KVM_RUN, 0);
+	r = ioctl(g.vcpu, KVM_RUN, 0);
 	tap_ok(r == 0 && run->exit_reason == KVM_EXIT_HLT,
 	       "wrmsr; rdmsr; hlt -> KVM_EXIT_HLT (r %d, exit %s)", r,
 	       exit_name(run->exit_reason));
 	memset(&regs, 0, sizeof(regs));
-	r = ioctl(vcpu_fd, KVM_GET_REGS, &regs);
+	r = ioctl(g.vcpu, KVM_GET_REGS, &regs);
 	tap_ok(!r && regs.rax == 0x12345678 && regs.rdx == 0xffff8000 &&
 	       regs.rip == CODE_GPA + 0x1d,
 	       "RDMSR read back EDX:EAX, RIP past the HLT (rax %#llx rdx %#llx rip %#llx)",
@@ -417,19 +391,18 @@ static void test_guest(void)
 	ok = !get_msr(MSR_LSTAR, &v) && v == 0xffff800012345678ULL;
 	tap_ok(ok, "KVM_GET_MSRS sees the guest's LSTAR (%#llx)", v);
 
-	r = ioctl(vcpu_fd, KVM_RUN, 0);
+	r = ioctl(g.vcpu, KVM_RUN, 0);
 	tap_ok(r == 0 && run->exit_reason == KVM_EXIT_HLT,
 	       "rdmsr of a bogus MSR -> #GP handler's hlt (r %d, exit %s)", r,
 	       exit_name(run->exit_reason));
 	memset(&regs, 0, sizeof(regs));
-	r = ioctl(vcpu_fd, KVM_GET_REGS, &regs);
+	r = ioctl(g.vcpu, KVM_GET_REGS, &regs);
 	tap_ok(!r && regs.rip == GP_HANDLER + 1 && regs.rsp == STACK_TOP - 6,
 	       "the guest is in its #GP handler (rip %#llx rsp %#llx)",
 	       regs.rip, regs.rsp);
 	tap_ok(mem[STACK_TOP - 6] == 0x23 && mem[STACK_TOP - 5] == 0x10,
 	       "the #GP was raised by the RDMSR at %#x (pushed IP %#x)",
 	       CODE_GPA + 0x23, mem[STACK_TOP - 6] | mem[STACK_TOP - 5] << 8);
-	munmap(run, run_size);
 }
 
 int main(void)
@@ -437,15 +410,14 @@ int main(void)
 	struct kvm_sregs sregs;
 
 	tap_plan(NR_CHECKS);
-	kvm_fd = open_kvm();
-	vm_fd = create_vm(kvm_fd);
-	vcpu_fd = create_vcpu(vm_fd, 0);
+	guest_create(&g, open_kvm());
+	guest_add_vcpu(&g);
 
 	test_index_lists();					/* 5 */
 	test_feature_list();					/* 2 */
 
 	/* No backend that runs guests (api_only boots): nothing more. */
-	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) && errno == ENOTTY) {
+	if (ioctl(g.vcpu, KVM_GET_SREGS, &sregs) && errno == ENOTTY) {
 		for (int i = 7; i < NR_CHECKS; i++)
 			tap_skip("no backend runs guests", "MSR check %d",
 				 i + 1);

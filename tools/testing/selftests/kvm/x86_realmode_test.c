@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "test.h"
+#include "guest.h"
 
 #define MEM_SIZE	(2 * MiB)
 #define CODE_GPA	0x1000
@@ -39,19 +40,14 @@ static const unsigned char guest_code[] = {
 
 #define NR_CHECKS	31
 
-struct vm {
-	int kvm, vm, vcpu;
-	struct kvm_run *run;
-	long run_size;
-	unsigned char *mem;
-};
+static unsigned char *mem;
 
-static int run_vcpu(struct vm *v)
+static int run_vcpu(struct guest *v)
 {
 	return ioctl(v->vcpu, KVM_RUN, 0);
 }
 
-static unsigned long io_data(struct vm *v)
+static unsigned long io_data(struct guest *v)
 {
 	unsigned long val = 0;
 
@@ -59,7 +55,7 @@ static unsigned long io_data(struct vm *v)
 	return val;
 }
 
-static void io_set_data(struct vm *v, unsigned long val)
+static void io_set_data(struct guest *v, unsigned long val)
 {
 	memcpy((char *)v->run + v->run->io.data_offset, &val, v->run->io.size);
 }
@@ -80,7 +76,7 @@ static const char *exit_name(unsigned int reason)
 	return buf;
 }
 
-static void diag_exit(struct vm *v, int r)
+static void diag_exit(struct guest *v, int r)
 {
 	struct kvm_run *run = v->run;
 
@@ -94,7 +90,7 @@ static void diag_exit(struct vm *v, int r)
 }
 
 /* KVM_RUN must give an I/O exit with these fields. */
-static bool expect_io(struct vm *v, int dir, int size, int port,
+static bool expect_io(struct guest *v, int dir, int size, int port,
 		      unsigned long data, const char *what)
 {
 	struct kvm_run *run = v->run;
@@ -117,7 +113,7 @@ static bool expect_io(struct vm *v, int dir, int size, int port,
 	return tap_ok(ok, "%s", what);
 }
 
-static bool expect_rip(struct vm *v, unsigned long long rip, const char *what)
+static bool expect_rip(struct guest *v, unsigned long long rip, const char *what)
 {
 	struct kvm_regs regs;
 
@@ -146,7 +142,7 @@ static void dump_seg(const char *name, const struct kvm_segment *s)
 }
 
 /* 4 checks: a new vCPU is in the state of an x86 CPU after RESET. */
-static void test_reset_state(struct vm *v)
+static void test_reset_state(struct guest *v)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -203,66 +199,32 @@ static void test_reset_state(struct vm *v)
 	tap_ok(ok, "reset: CR0 CD|NW|ET, CR2/3/4/8 and EFER zero");
 }
 
-static bool setup(struct vm *v)
+static bool setup(struct guest *v)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = MEM_SIZE,
-	};
-
-	v->kvm = open_kvm();
-	v->vm = create_vm(v->kvm);
-	v->mem = alloc_aligned(MEM_SIZE, MiB);
-	memcpy(v->mem + CODE_GPA, guest_code, sizeof(guest_code));
+	guest_create(v, open_kvm());
+	mem = alloc_aligned(MEM_SIZE, MiB);
+	memcpy(mem + CODE_GPA, guest_code, sizeof(guest_code));
 	/* A real-mode IDT with limit 0: any interrupt triple-faults. */
-	memset(v->mem + IDTR_GPA, 0, 6);
-	region.userspace_addr = (unsigned long)v->mem;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region))
-		tap_bail("KVM_SET_USER_MEMORY_REGION: errno %d", errno);
-	v->vcpu = create_vcpu(v->vm, 0);
-	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		tap_bail("mmap of the vCPU: errno %d", errno);
+	memset(mem + IDTR_GPA, 0, 6);
+	guest_set_slot(v, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(v);
 	return true;
 }
 
-static void teardown(struct vm *v)
+static void teardown(struct guest *v)
 {
-	munmap(v->run, v->run_size);
-	close(v->vcpu);
-	close(v->vm);
-	close(v->kvm);
-	munmap(v->mem, MEM_SIZE);
-}
+	int kvm = v->kvm;
 
-/* Start at 0000:CODE_GPA in real mode, with DS 0. */
-static bool enter_code(struct vm *v)
-{
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-
-	if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs) ||
-	    ioctl(v->vcpu, KVM_GET_REGS, &regs))
-		return false;
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	sregs.ds.selector = 0;
-	sregs.ds.base = 0;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 0x2;
-	return !ioctl(v->vcpu, KVM_SET_SREGS, &sregs) &&
-	       !ioctl(v->vcpu, KVM_SET_REGS, &regs);
+	guest_destroy(v);
+	close(kvm);
+	munmap(mem, MEM_SIZE);
 }
 
 int main(void)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct vm v;
+	struct guest v;
 	int r;
 
 	tap_plan(NR_CHECKS);
@@ -277,7 +239,7 @@ int main(void)
 	}
 
 	test_reset_state(&v);					/* 4 */
-	tap_ok(enter_code(&v), "SET_SREGS/SET_REGS to 0000:%04x",
+	tap_ok(guest_enter_real(&v, CODE_GPA, 0), "SET_SREGS/SET_REGS to 0000:%04x",
 	       CODE_GPA);					/* 5 */
 
 	expect_io(&v, KVM_EXIT_IO_OUT, 1, 0x10, 0x42, "out 0x10, al: 1 byte 0x42");
@@ -332,7 +294,7 @@ int main(void)
 	teardown(&v);
 	setup(&v);
 	/* GPRs survive a run. */
-	tap_ok(enter_code(&v), "a new VM at 0000:%04x", CODE_GPA);
+	tap_ok(guest_enter_real(&v, CODE_GPA, 0), "a new VM at 0000:%04x", CODE_GPA);
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = CODE_GPA + 0x1b;	/* the hlt */
 	regs.rflags = 0x2;
@@ -391,8 +353,8 @@ int main(void)
 			0xb0, 0x5a, 0xa2, 0x00, 0x30, 0xf4,
 		};
 
-		memcpy(v.mem + 0x4000, store, sizeof(store));
-		tap_ok(enter_code(&v), "back to real mode");
+		memcpy(mem + 0x4000, store, sizeof(store));
+		tap_ok(guest_enter_real(&v, CODE_GPA, 0), "back to real mode");
 		memset(&regs, 0, sizeof(regs));
 		regs.rip = 0x4000;
 		regs.rflags = 0x2;
@@ -402,9 +364,9 @@ int main(void)
 		tap_ok(r == 0 && v.run->exit_reason == KVM_EXIT_HLT,
 		       "store; hlt -> KVM_EXIT_HLT (exit %s)",
 		       exit_name(v.run->exit_reason));
-		tap_ok(v.mem[0x3000] == 0x5a,
+		tap_ok(mem[0x3000] == 0x5a,
 		       "the guest's store is seen in the memslot (%#x)",
-		       v.mem[0x3000]);				/* 31 */
+		       mem[0x3000]);				/* 31 */
 	}
 
 	teardown(&v);

@@ -29,31 +29,96 @@ void guest_set_slot(struct guest *g, __u32 slot, __u64 gpa, void *mem,
 
 void guest_add_vcpu(struct guest *g)
 {
-	int size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-
+	g->run_size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	g->vcpu = create_vcpu(g->vm, 0);
-	g->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
 	if (g->run == MAP_FAILED)
 		tap_bail("mmap of the vCPU: %m");
 }
 
 #if defined(__x86_64__)
-void guest_real_mode(struct guest *g, __u64 rip)
+#define CR0_PE		(1ULL << 0)
+#define CR0_ET		(1ULL << 4)
+#define CR0_NE		(1ULL << 5)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+
+static bool set_regs(struct guest *g, __u64 rip, __u64 rsp)
 {
-	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
-	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
-		tap_bail("KVM_GET_SREGS: %m");
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
-		tap_bail("KVM_SET_SREGS: %m");
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = rip;
 	regs.rflags = 2;
-	if (ioctl(g->vcpu, KVM_SET_REGS, &regs))
-		tap_bail("KVM_SET_REGS: %m");
+	regs.rsp = rsp;
+	return !ioctl(g->vcpu, KVM_SET_REGS, &regs);
+}
+
+bool guest_enter_real(struct guest *g, __u64 rip, __u64 rsp)
+{
+	struct kvm_sregs sregs;
+
+	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
+		return false;
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	sregs.ds.selector = 0;
+	sregs.ds.base = 0;
+	sregs.ss.selector = 0;
+	sregs.ss.base = 0;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0x3ff;
+	sregs.efer = 0;
+	return !ioctl(g->vcpu, KVM_SET_SREGS, &sregs) && set_regs(g, rip, rsp);
+}
+
+void guest_real_mode(struct guest *g, __u64 rip)
+{
+	if (!guest_enter_real(g, rip, 0))
+		tap_bail("KVM_SET_SREGS/REGS for real mode: %m");
+}
+
+static void flat_segment(struct kvm_segment *s, __u16 sel, __u8 type, bool l)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = l;
+	s->db = !l;
+}
+
+bool guest_flat_mode(struct guest *g, void *mem, bool long_mode, __u64 rip,
+		     __u64 rsp)
+{
+	struct kvm_sregs sregs;
+
+	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
+		return false;
+	flat_segment(&sregs.cs, 8, 0xb, long_mode);
+	flat_segment(&sregs.ds, 16, 0x3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.cr0 = CR0_PE | CR0_ET | CR0_NE;
+	if (long_mode) {
+		uint64_t *pml4 = (uint64_t *)((uint8_t *)mem + GUEST_PML4_GPA);
+		uint64_t *pdpt = (uint64_t *)((uint8_t *)mem + GUEST_PDPT_GPA);
+		uint64_t *pd = (uint64_t *)((uint8_t *)mem + GUEST_PD_GPA);
+
+		pml4[0] = GUEST_PDPT_GPA | GUEST_PTE_P | GUEST_PTE_RW;
+		pdpt[0] = GUEST_PD_GPA | GUEST_PTE_P | GUEST_PTE_RW;
+		pd[0] = 0 | GUEST_PTE_P | GUEST_PTE_RW | GUEST_PTE_PS;
+		pd[1] = (2 * MiB) | GUEST_PTE_P | GUEST_PTE_RW | GUEST_PTE_PS;
+		sregs.cr0 |= CR0_PG;
+		sregs.cr3 = GUEST_PML4_GPA;
+		sregs.cr4 = CR4_PAE;
+		sregs.efer = EFER_LME | EFER_LMA;
+	}
+	return !ioctl(g->vcpu, KVM_SET_SREGS, &sregs) && set_regs(g, rip, rsp);
 }
 
 void guest_set_es_base(struct guest *g, __u64 base)
@@ -78,6 +143,8 @@ int guest_out_byte(struct guest *g)
 
 void guest_destroy(struct guest *g)
 {
+	if (g->run)
+		munmap(g->run, g->run_size);
 	if (g->vcpu >= 0)
 		close(g->vcpu);
 	close(g->vm);

@@ -7,12 +7,14 @@
 #ifndef NKVM_SELFTEST_GUEST_H
 #define NKVM_SELFTEST_GUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 
 struct guest {
 	int kvm, vm, vcpu;
 	struct kvm_run *run;
+	long run_size;
 };
 
 /* A VM with no vCPU yet. */
@@ -22,8 +24,30 @@ void guest_set_slot(struct guest *g, __u32 slot, __u64 gpa, void *mem,
 /* vCPU 0 and its mapping. */
 void guest_add_vcpu(struct guest *g);
 #if defined(__x86_64__)
-/* Real mode with CS base 0 and RIP rip; other segments as at reset. */
+/*
+ * Real mode at 0000:rip: CS, DS and SS selector and base 0, IDTR the IVT
+ * at 0 (limit 0x3ff), EFER 0, RFLAGS 2, RSP rsp and the other GPRs 0.
+ * False (errno set) when an ioctl fails.
+ */
+bool guest_enter_real(struct guest *g, __u64 rip, __u64 rsp);
+/* guest_enter_real() with RSP 0; bails out on failure. */
 void guest_real_mode(struct guest *g, __u64 rip);
+/*
+ * Flat segments (CS selector 8, the data segments 16), CR0 PE|ET|NE and
+ * RIP rip, RSP rsp, RFLAGS 2: 32-bit protected mode, or with long_mode
+ * 64-bit mode with 4-level paging whose tables are built in mem (the
+ * memory at GPA 0): PML4 at GUEST_PML4_GPA, PDPT at GUEST_PDPT_GPA and
+ * at GUEST_PD_GPA the PD that identity-maps the first 4 MiB with 2 MiB
+ * pages. False (errno set) when an ioctl fails.
+ */
+#define GUEST_PML4_GPA	0x10000
+#define GUEST_PDPT_GPA	0x11000
+#define GUEST_PD_GPA	0x12000
+#define GUEST_PTE_P	1ULL
+#define GUEST_PTE_RW	2ULL
+#define GUEST_PTE_PS	0x80ULL
+bool guest_flat_mode(struct guest *g, void *mem, bool long_mode, __u64 rip,
+		     __u64 rsp);
 void guest_set_es_base(struct guest *g, __u64 base);
 /* KVM_RUN to the next exit: the byte an OUT carries, or -1 on another exit. */
 int guest_out_byte(struct guest *g);
