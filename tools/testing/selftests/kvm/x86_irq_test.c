@@ -50,23 +50,6 @@ static const unsigned char nmi_handler[] = {
 
 static unsigned char *mem;
 
-static const char *exit_name(unsigned int reason)
-{
-	static char buf[32];
-
-	switch (reason) {
-	case KVM_EXIT_IO:		return "IO";
-	case KVM_EXIT_HLT:		return "HLT";
-	case KVM_EXIT_IRQ_WINDOW_OPEN:	return "IRQ_WINDOW_OPEN";
-	case KVM_EXIT_SHUTDOWN:		return "SHUTDOWN";
-	case KVM_EXIT_FAIL_ENTRY:	return "FAIL_ENTRY";
-	case KVM_EXIT_INTERNAL_ERROR:	return "INTERNAL_ERROR";
-	case KVM_EXIT_INTR:		return "INTR";
-	}
-	snprintf(buf, sizeof(buf), "%u", reason);
-	return buf;
-}
-
 static bool run_expect(struct guest *v, unsigned int reason, const char *what)
 {
 	int r = ioctl(v->vcpu, KVM_RUN, 0);
@@ -74,7 +57,7 @@ static bool run_expect(struct guest *v, unsigned int reason, const char *what)
 
 	if (!ok)
 		tap_diag("KVM_RUN: %d (errno %d), exit %s", r, r ? errno : 0,
-			 exit_name(v->run->exit_reason));
+			 guest_exit_name(v->run->exit_reason));
 	return tap_ok(ok, "%s", what);
 }
 
@@ -94,7 +77,7 @@ static bool run_out(struct guest *v, int port, unsigned char val,
 	     run->io.size == 1 && data == val;
 	if (!ok)
 		tap_diag("KVM_RUN: %d (errno %d), exit %s port %#x data %#x",
-			 r, r ? errno : 0, exit_name(run->exit_reason),
+			 r, r ? errno : 0, guest_exit_name(run->exit_reason),
 			 run->io.port, data);
 	return tap_ok(ok, "%s", what);
 }

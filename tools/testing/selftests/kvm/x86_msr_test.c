@@ -339,21 +339,6 @@ static void test_partial_and_errors(void)
 	munmap(pages, 4096);
 }
 
-static const char *exit_name(unsigned int reason)
-{
-	static char buf[32];
-
-	switch (reason) {
-	case KVM_EXIT_IO:		return "IO";
-	case KVM_EXIT_HLT:		return "HLT";
-	case KVM_EXIT_SHUTDOWN:		return "SHUTDOWN";
-	case KVM_EXIT_FAIL_ENTRY:	return "FAIL_ENTRY";
-	case KVM_EXIT_INTERNAL_ERROR:	return "INTERNAL_ERROR";
-	}
-	snprintf(buf, sizeof(buf), "%u", reason);
-	return buf;
-}
-
 /* 7 checks: WRMSR/RDMSR of LSTAR in a real-mode guest, #GP for a bogus MSR. */
 static void test_guest(void)
 {
@@ -381,7 +366,7 @@ static void test_guest(void)
 	r = ioctl(g.vcpu, KVM_RUN, 0);
 	tap_ok(r == 0 && run->exit_reason == KVM_EXIT_HLT,
 	       "wrmsr; rdmsr; hlt -> KVM_EXIT_HLT (r %d, exit %s)", r,
-	       exit_name(run->exit_reason));
+	       guest_exit_name(run->exit_reason));
 	memset(&regs, 0, sizeof(regs));
 	r = ioctl(g.vcpu, KVM_GET_REGS, &regs);
 	tap_ok(!r && regs.rax == 0x12345678 && regs.rdx == 0xffff8000 &&
@@ -394,7 +379,7 @@ static void test_guest(void)
 	r = ioctl(g.vcpu, KVM_RUN, 0);
 	tap_ok(r == 0 && run->exit_reason == KVM_EXIT_HLT,
 	       "rdmsr of a bogus MSR -> #GP handler's hlt (r %d, exit %s)", r,
-	       exit_name(run->exit_reason));
+	       guest_exit_name(run->exit_reason));
 	memset(&regs, 0, sizeof(regs));
 	r = ioctl(g.vcpu, KVM_GET_REGS, &regs);
 	tap_ok(!r && regs.rip == GP_HANDLER + 1 && regs.rsp == STACK_TOP - 6,

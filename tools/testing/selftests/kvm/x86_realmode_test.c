@@ -60,28 +60,12 @@ static void io_set_data(struct guest *v, unsigned long val)
 	memcpy((char *)v->run + v->run->io.data_offset, &val, v->run->io.size);
 }
 
-static const char *exit_name(unsigned int reason)
-{
-	static char buf[32];
-
-	switch (reason) {
-	case KVM_EXIT_IO:		return "IO";
-	case KVM_EXIT_HLT:		return "HLT";
-	case KVM_EXIT_SHUTDOWN:		return "SHUTDOWN";
-	case KVM_EXIT_FAIL_ENTRY:	return "FAIL_ENTRY";
-	case KVM_EXIT_INTERNAL_ERROR:	return "INTERNAL_ERROR";
-	case KVM_EXIT_INTR:		return "INTR";
-	}
-	snprintf(buf, sizeof(buf), "%u", reason);
-	return buf;
-}
-
 static void diag_exit(struct guest *v, int r)
 {
 	struct kvm_run *run = v->run;
 
 	tap_diag("KVM_RUN: %d (errno %d), exit %s", r, r ? errno : 0,
-		 exit_name(run->exit_reason));
+		 guest_exit_name(run->exit_reason));
 	if (!r && run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
 		tap_diag("suberror %u ndata %u: %#llx %#llx %#llx %#llx",
 			 run->internal.suberror, run->internal.ndata,
@@ -278,13 +262,13 @@ int main(void)
 	r = run_vcpu(&v);
 	tap_ok(r == 0 && v.run->exit_reason == KVM_EXIT_HLT,
 	       "hlt -> KVM_EXIT_HLT (r %d, exit %s)", r,
-	       exit_name(v.run->exit_reason));			/* 18 */
+	       guest_exit_name(v.run->exit_reason));			/* 18 */
 	expect_rip(&v, CODE_GPA + 0x1c, "RIP past the HLT");
 
 	r = run_vcpu(&v);
 	tap_ok(r == 0 && v.run->exit_reason == KVM_EXIT_SHUTDOWN,
 	       "int3 with an empty IDT -> KVM_EXIT_SHUTDOWN (r %d, exit %s)",
-	       r, exit_name(v.run->exit_reason));		/* 20 */
+	       r, guest_exit_name(v.run->exit_reason));		/* 20 */
 
 	/*
 	 * A fresh VM from here: what a vCPU looks like after a shutdown is
@@ -311,7 +295,7 @@ int main(void)
 	r = run_vcpu(&v);
 	tap_ok(r == 0 && v.run->exit_reason == KVM_EXIT_HLT,
 	       "hlt again -> KVM_EXIT_HLT (exit %s)",
-	       exit_name(v.run->exit_reason));			/* 23 */
+	       guest_exit_name(v.run->exit_reason));			/* 23 */
 	memset(&regs, 0, sizeof(regs));
 	r = ioctl(v.vcpu, KVM_GET_REGS, &regs);
 	tap_ok(!r && regs.rbx == 0x1111111111111111ULL &&
@@ -363,7 +347,7 @@ int main(void)
 		r = run_vcpu(&v);
 		tap_ok(r == 0 && v.run->exit_reason == KVM_EXIT_HLT,
 		       "store; hlt -> KVM_EXIT_HLT (exit %s)",
-		       exit_name(v.run->exit_reason));
+		       guest_exit_name(v.run->exit_reason));
 		tap_ok(mem[0x3000] == 0x5a,
 		       "the guest's store is seen in the memslot (%#x)",
 		       mem[0x3000]);				/* 31 */

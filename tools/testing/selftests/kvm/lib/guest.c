@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -148,4 +149,22 @@ void guest_destroy(struct guest *g)
 	if (g->vcpu >= 0)
 		close(g->vcpu);
 	close(g->vm);
+}
+
+const char *guest_exit_name(unsigned int reason)
+{
+	static char buf[32];
+
+	switch (reason) {
+	case KVM_EXIT_IO:		return "IO";
+	case KVM_EXIT_MMIO:		return "MMIO";
+	case KVM_EXIT_HLT:		return "HLT";
+	case KVM_EXIT_IRQ_WINDOW_OPEN:	return "IRQ_WINDOW_OPEN";
+	case KVM_EXIT_SHUTDOWN:		return "SHUTDOWN";
+	case KVM_EXIT_FAIL_ENTRY:	return "FAIL_ENTRY";
+	case KVM_EXIT_INTERNAL_ERROR:	return "INTERNAL_ERROR";
+	case KVM_EXIT_INTR:		return "INTR";
+	}
+	snprintf(buf, sizeof(buf), "%u", reason);
+	return buf;
 }

@@ -53,5 +53,7 @@ void guest_set_es_base(struct guest *g, __u64 base);
 int guest_out_byte(struct guest *g);
 #endif
 void guest_destroy(struct guest *g);
+/* "IO", "HLT", ... or the number, for diagnostics. */
+const char *guest_exit_name(unsigned int reason);
 
 #endif
