@@ -9,20 +9,6 @@
 
 #include "test.h"
 
-static const struct {
-	long cap;
-	const char *name;
-} needed_caps[] = {
-	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-	{ KVM_CAP_NR_VCPUS, "KVM_CAP_NR_VCPUS" },
-	{ KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS" },
-	{ KVM_CAP_MAX_VCPU_ID, "KVM_CAP_MAX_VCPU_ID" },
-	{ KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS" },
-	{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
-	{ KVM_CAP_CHECK_EXTENSION_VM, "KVM_CAP_CHECK_EXTENSION_VM" },
-	{ KVM_CAP_MULTI_ADDRESS_SPACE, "KVM_CAP_MULTI_ADDRESS_SPACE" },
-};
-
 #if defined(__aarch64__)
 #define NR_TYPE_CHECKS 5
 #else
@@ -103,7 +89,7 @@ int main(void)
 	unsigned int i;
 	int kvm, vm;
 
-	tap_plan(5 + ARRAY_SIZE(needed_caps) + 1 + NR_TYPE_CHECKS + 3);
+	tap_plan(5 + kvm_nr_needed_caps + 1 + NR_TYPE_CHECKS + 3);
 	kvm = open_kvm();
 
 	expect_value(ioctl(kvm, KVM_GET_API_VERSION, 0), 12,
@@ -120,8 +106,8 @@ int main(void)
 
 	expect_value(ioctl(kvm, KVM_CHECK_EXTENSION, 100000L), 0,
 		     "KVM_CHECK_EXTENSION of an unknown cap -> 0");
-	for (i = 0; i < ARRAY_SIZE(needed_caps); i++) {
-		long r = ioctl(kvm, KVM_CHECK_EXTENSION, needed_caps[i].cap);
+	for (i = 0; i < kvm_nr_needed_caps; i++) {
+		long r = ioctl(kvm, KVM_CHECK_EXTENSION, kvm_needed_caps[i].cap);
 
 #if defined(__x86_64__)
 		/*
@@ -129,15 +115,15 @@ int main(void)
 		 * KVM_CAP_DEVICE_CTRL (x86.c's check_extension has no case for
 		 * it) although KVM_CREATE_DEVICE works; ours reports 1.
 		 */
-		if (needed_caps[i].cap == KVM_CAP_DEVICE_CTRL &&
+		if (kvm_needed_caps[i].cap == KVM_CAP_DEVICE_CTRL &&
 		    !kvm_is_ours()) {
 			expect_value(r, 0, "KVM_CHECK_EXTENSION(%s) = 0 (stock x86)",
-				     needed_caps[i].name);
+				     kvm_needed_caps[i].name);
 			continue;
 		}
 #endif
 		tap_ok(r >= 1, "KVM_CHECK_EXTENSION(%s) = %ld (>= 1)",
-		       needed_caps[i].name, r);
+		       kvm_needed_caps[i].name, r);
 	}
 
 	vm = ioctl(kvm, KVM_CREATE_VM, 0UL);

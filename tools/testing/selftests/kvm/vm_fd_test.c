@@ -10,20 +10,23 @@
 
 #include "test.h"
 
-static const struct {
-	long cap;
-	const char *name;
-} caps[] = {
-	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-	{ KVM_CAP_NR_VCPUS, "KVM_CAP_NR_VCPUS" },
-	{ KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS" },
-	{ KVM_CAP_MAX_VCPU_ID, "KVM_CAP_MAX_VCPU_ID" },
-	{ KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS" },
-	{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
-	{ KVM_CAP_CHECK_EXTENSION_VM, "KVM_CAP_CHECK_EXTENSION_VM" },
-	{ KVM_CAP_MULTI_ADDRESS_SPACE, "KVM_CAP_MULTI_ADDRESS_SPACE" },
-	{ 100000, "unknown cap 100000" },
-};
+/* Answers that must match the system fd's: the needed caps and an unknown one. */
+static void check_vm_caps(int kvm, int vm)
+{
+	static const struct kvm_cap_name unknown = { 100000, "unknown cap 100000" };
+	unsigned int i;
+
+	for (i = 0; i <= kvm_nr_needed_caps; i++) {
+		const struct kvm_cap_name *c = i < kvm_nr_needed_caps ?
+					       &kvm_needed_caps[i] : &unknown;
+		long s = ioctl(kvm, KVM_CHECK_EXTENSION, c->cap);
+		long v = ioctl(vm, KVM_CHECK_EXTENSION, c->cap);
+
+		tap_ok(s == v && v >= 0,
+		       "VM fd KVM_CHECK_EXTENSION(%s) = %ld, system fd %ld",
+		       c->name, v, s);
+	}
+}
 
 static int enable_cap(int vm, __u32 cap, __u32 flags, __u64 arg0)
 {
@@ -72,21 +75,13 @@ static void test_max_vcpu_id(int kvm)
 
 int main(void)
 {
-	unsigned int i;
 	int kvm, vm;
 
-	tap_plan(ARRAY_SIZE(caps) + 2 + 6);
+	tap_plan(kvm_nr_needed_caps + 1 + 2 + 6);
 	kvm = open_kvm();
 	vm = create_vm(kvm);
 
-	for (i = 0; i < ARRAY_SIZE(caps); i++) {
-		long s = ioctl(kvm, KVM_CHECK_EXTENSION, caps[i].cap);
-		long v = ioctl(vm, KVM_CHECK_EXTENSION, caps[i].cap);
-
-		tap_ok(s == v && v >= 0,
-		       "VM fd KVM_CHECK_EXTENSION(%s) = %ld, system fd %ld",
-		       caps[i].name, v, s);
-	}
+	check_vm_caps(kvm, vm);
 
 	expect_errno(enable_cap(vm, KVM_CAP_MAX_VCPU_ID, 1, 1), EINVAL,
 		     "KVM_ENABLE_CAP with flags 1 -> EINVAL");

@@ -298,3 +298,15 @@ void *alloc_aligned(size_t size, size_t align)
 		munmap((void *)(a + size), p + len - (a + size));
 	return (void *)a;
 }
+
+const struct kvm_cap_name kvm_needed_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_NR_VCPUS, "KVM_CAP_NR_VCPUS" },
+	{ KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS" },
+	{ KVM_CAP_MAX_VCPU_ID, "KVM_CAP_MAX_VCPU_ID" },
+	{ KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS" },
+	{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
+	{ KVM_CAP_CHECK_EXTENSION_VM, "KVM_CAP_CHECK_EXTENSION_VM" },
+	{ KVM_CAP_MULTI_ADDRESS_SPACE, "KVM_CAP_MULTI_ADDRESS_SPACE" },
+};
+const unsigned int kvm_nr_needed_caps = ARRAY_SIZE(kvm_needed_caps);

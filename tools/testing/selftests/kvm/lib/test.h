@@ -58,7 +58,15 @@ int open_kvm(void);			/* bails out on failure */
 int create_vm(int kvm_fd);		/* type 0; bails out on failure */
 int create_vcpu(int vm_fd, unsigned long id);	/* bails out on failure */
 int create_vfio_device(int vm_fd);	/* -1 with errno on failure */
-long check_cap(int fd, long cap);	/* KVM_CHECK_EXTENSION, <0 -> 0 */
+long check_cap(int fd, long cap);
+
+/* The capabilities every implementation must answer non-zero. */
+struct kvm_cap_name {
+	long cap;
+	const char *name;
+};
+extern const struct kvm_cap_name kvm_needed_caps[];
+extern const unsigned int kvm_nr_needed_caps;	/* KVM_CHECK_EXTENSION, <0 -> 0 */
 
 /* Raise RLIMIT_NOFILE to at least n; returns false if impossible. */
 bool raise_nofile(unsigned long n);
