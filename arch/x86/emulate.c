@@ -33,32 +33,10 @@
 #define PDE32_PS_ADDR	GENMASK_ULL(31, 22)
 #define PDE32_PS_HIGH	GENMASK_ULL(20, 13)	/* PSE-36: bits 39:32 */
 
-/* Read len bytes of guest physical memory, inside one page. */
-static int emu_read_gpa(struct nkvm_vm *vm, u64 gpa, void *buf,
-			unsigned int len)
-{
-	nkvm_gfn_t gfn = gpa >> PAGE_SHIFT;
-	struct nkvm_memslot *slot;
-	unsigned long hva;
-	int idx, r = -EFAULT;
-
-	idx = srcu_read_lock(&vm->srcu);
-	slot = nkvm_gfn_to_memslot(vm, 0, gfn);
-	if (slot) {
-		hva = slot->userspace_addr +
-		      ((gfn - slot->base_gfn) << PAGE_SHIFT) +
-		      offset_in_page(gpa);
-		if (!copy_from_user(buf, (const void __user *)hva, len))
-			r = 0;
-	}
-	srcu_read_unlock(&vm->srcu, idx);
-	return r;
-}
-
 static int emu_read_pte(struct nkvm_vm *vm, u64 gpa, u64 *pte)
 {
 	*pte = 0;
-	return emu_read_gpa(vm, gpa, pte, sizeof(*pte));
+	return nkvm_read_guest(vm, gpa, pte, sizeof(*pte));
 }
 
 /* 32-bit paging: 4-byte entries, 4 KiB or (CR4.PSE) 4 MiB pages. */
@@ -67,7 +45,7 @@ static int emu_walk32(struct nkvm_vm *vm, const struct kvm_sregs *s,
 {
 	u32 pde = 0, pte = 0;
 
-	if (emu_read_gpa(vm, (s->cr3 & 0xfffff000) + (la >> 22) * 4, &pde, 4))
+	if (nkvm_read_guest(vm, (s->cr3 & 0xfffff000) + (la >> 22) * 4, &pde, 4))
 		return -EFAULT;
 	if (!(pde & PTE_P))
 		return -EFAULT;
@@ -76,7 +54,7 @@ static int emu_walk32(struct nkvm_vm *vm, const struct kvm_sregs *s,
 		       ((u64)(pde & PDE32_PS_HIGH) << 19) | (la & 0x3fffff);
 		return 0;
 	}
-	if (emu_read_gpa(vm, (pde & 0xfffff000) + ((la >> 12) & 0x3ff) * 4,
+	if (nkvm_read_guest(vm, (pde & 0xfffff000) + ((la >> 12) & 0x3ff) * 4,
 			 &pte, 4))
 		return -EFAULT;
 	if (!(pte & PTE_P))
@@ -139,7 +117,7 @@ static unsigned int emu_fetch(struct nkvm_vm *vm, const struct kvm_sregs *s,
 		u64 gpa;
 
 		if (emu_walk(vm, s, addr, &gpa) ||
-		    emu_read_gpa(vm, gpa, buf + got, n))
+		    nkvm_read_guest(vm, gpa, buf + got, n))
 			break;
 		got += n;
 	}

@@ -90,6 +90,17 @@ struct nkvm_vcpu {
 struct nkvm_memslot *nkvm_gfn_to_memslot(struct nkvm_vm *vm, int as_id,
 					 nkvm_gfn_t gfn);
 bool nkvm_api_only(void);
+
+/*
+ * Guest physical memory through the memslots of address space 0 (see
+ * virt/kvm/guest_mem.c): 0 or -EFAULT. May sleep; run in the VM's mm.
+ * Writes feed the dirty log; so must any other write to guest memory
+ * (nkvm_slot_mark_dirty(), under vm->srcu).
+ */
+int nkvm_read_guest(struct nkvm_vm *vm, u64 gpa, void *buf, unsigned long len);
+int nkvm_write_guest(struct nkvm_vm *vm, u64 gpa, const void *buf,
+		     unsigned long len);
+void nkvm_slot_mark_dirty(struct nkvm_memslot *slot, nkvm_gfn_t gfn);
 bool nkvm_runs_guests(void);
 
 #endif /* _NKVM_NKVM_H */
