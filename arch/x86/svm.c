@@ -310,7 +310,7 @@ static void svm_init_vmcb(struct svm_vcpu *sv)
 	/* Physical interrupts follow the host's IF, the guest's IF its own. */
 	ctl->int_ctl = V_INTR_MASKING_MASK;
 	ctl->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	ctl->nested_cr3 = svm_npt_root_pa(&sv->npt);
+	ctl->nested_cr3 = sv->npt_root_pa;
 
 	svm_reset_seg(&save->es, data);
 	svm_reset_seg(&save->ss, data);
@@ -344,9 +344,41 @@ static void svm_reset_regs(struct nkvm_x86_vcpu *xv)
 	xv->regs.rdx = RESET_RDX;
 }
 
+static struct svm_vm *svm_vm(struct nkvm_vm *vm)
+{
+	return to_x86_vm(vm)->vendor;
+}
+
+static int svm_vm_init(struct nkvm_x86_vm *xvm)
+{
+	struct svm_vm *svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	int r;
+
+	if (!svm)
+		return -ENOMEM;
+	r = svm_npt_init(&svm->npt);
+	if (r) {
+		kfree(svm);
+		return r;
+	}
+	xvm->vendor = svm;
+	return 0;
+}
+
+static void svm_vm_destroy(struct nkvm_x86_vm *xvm)
+{
+	struct svm_vm *svm = xvm->vendor;
+
+	if (!svm)
+		return;
+	svm_npt_destroy(&svm->npt);
+	kfree(svm);
+	xvm->vendor = NULL;
+}
+
 static void svm_vcpu_free(struct svm_vcpu *sv)
 {
-	svm_npt_destroy(&sv->npt);
+	svm_npt_cache_free(&sv->npt_cache);
 	if (sv->fpu.fpstate)
 		fpu_free_guest_fpstate(&sv->fpu);
 	if (sv->vmcb)
@@ -368,9 +400,8 @@ static int svm_vcpu_create(struct nkvm_x86_vcpu *xv)
 	sv->vmcb_pa = __sme_set(__pa(sv->vmcb));
 	if (!fpu_alloc_guest_fpstate(&sv->fpu))
 		goto fail;
-	r = svm_npt_init(&sv->npt);
-	if (r)
-		goto fail;
+	sv->npt_root_pa = svm_npt_root_pa(&svm_vm(xv->vcpu.vm)->npt);
+	sv->npf_spurious_gpa = -1ULL;
 
 	sv->apic_base = RESET_APIC_BASE;
 	if (xv->vcpu.vcpu_id == 0)
@@ -772,8 +803,18 @@ static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	struct kvm_sregs sregs;
 	int r;
 
-	r = svm_npt_fault(&sv->npt, xv->vcpu.vm, gpa, info);
-	if (!r)
+	r = svm_npt_fault(&svm_vm(xv->vcpu.vm)->npt, &sv->npt_cache,
+			  xv->vcpu.vm, gpa, info);
+	/*
+	 * -EEXIST: the mapping is there; another vCPU made it after this
+	 * fault. The same fault twice in a row has another cause.
+	 */
+	if (r == -EEXIST && gpa != sv->npf_spurious_gpa) {
+		sv->npf_spurious_gpa = gpa;
+		return 1;
+	}
+	sv->npf_spurious_gpa = -1ULL;
+	if (!r || r == -EAGAIN)
 		return 1;
 	/*
 	 * A data access outside the memslots (or a write to a read-only
@@ -1093,26 +1134,30 @@ static void svm_kick(void *unused)
 {
 }
 
-/*
- * A memslot was deleted or moved: unmap its old range from every vCPU's
- * table, make every CPU leave guest mode (an IPI exits the guest; a vCPU
- * re-entering flushes its TLB), and only then release the pages.
- */
-static void svm_zap_gfn_range(struct nkvm_vm *vm, nkvm_gfn_t start, u64 npages)
+static bool svm_mmu_unmap(struct nkvm_x86_vm *xvm, nkvm_gfn_t start,
+			  nkvm_gfn_t end)
 {
-	struct nkvm_vcpu *vcpu;
-	unsigned long i, ndead = 0;
-	struct xarray dead;
+	struct svm_vm *svm = xvm->vendor;
 
-	xa_init(&dead);
-	xa_for_each(&vm->vcpus, i, vcpu) {
-		struct svm_vcpu *sv = to_x86_vcpu(vcpu)->vendor;
+	return svm && svm_npt_unmap(&svm->npt, start, end);
+}
 
-		svm_npt_zap(&sv->npt, start, npages, &dead, &ndead);
-	}
-	if (ndead)
-		on_each_cpu(svm_kick, NULL, 1);
-	svm_npt_unpin_dead(&dead);
+static bool svm_mmu_write_protect(struct nkvm_x86_vm *xvm, nkvm_gfn_t start,
+				  nkvm_gfn_t end)
+{
+	struct svm_vm *svm = xvm->vendor;
+
+	return svm && svm_npt_write_protect(&svm->npt, start, end);
+}
+
+/*
+ * After the nested table changed: make every CPU leave guest mode (the
+ * IPI exits the guest). Each VMRUN flushes the guest's TLB, so a vCPU
+ * that enters again sees the new table.
+ */
+static void svm_mmu_flush(struct nkvm_x86_vm *xvm)
+{
+	on_each_cpu(svm_kick, NULL, 1);
 }
 
 const struct nkvm_x86_vendor nkvm_svm_vendor = {
@@ -1126,7 +1171,11 @@ const struct nkvm_x86_vendor nkvm_svm_vendor = {
 	.set_sregs		= svm_set_sregs,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
-	.zap_gfn_range		= svm_zap_gfn_range,
+	.vm_init		= svm_vm_init,
+	.vm_destroy		= svm_vm_destroy,
+	.mmu_unmap		= svm_mmu_unmap,
+	.mmu_write_protect	= svm_mmu_write_protect,
+	.mmu_flush		= svm_mmu_flush,
 	.get_interrupt_shadow	= svm_get_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.complete_exit		= svm_complete_exit,

@@ -9,7 +9,6 @@
 /* Ours first: asm/svm.h would otherwise pull the host's uapi/asm/kvm.h. */
 #include "x86.h"
 
-#include <linux/xarray.h>
 #include <asm/fpu/api.h>
 #include <asm/svm.h>
 
@@ -24,16 +23,21 @@ enum svm_gpr {
 	SVM_NR_GPRS,
 };
 
-/*
- * Nested page table of one vCPU (for now; it belongs to the VM once the x86
- * layer gives vendors per-VM state). Every guest page it maps is pinned
- * until the table is destroyed.
- */
+/* The nested page table of a VM (svm_npt.c); vm->mmu_lock protects it. */
 struct svm_npt {
-	struct mutex lock;		/* the tables and pins below */
 	u64 *root;			/* top-level table, a zeroed page */
 	int levels;			/* (c) 4 or 5, as the host's paging */
-	struct xarray pins;		/* gfn -> struct page *; mark 0: writable */
+};
+
+/* Tables a vCPU allocated for its next nested page fault. */
+struct svm_npt_cache {
+	unsigned int nr;
+	void *pages[4];			/* levels - 1 at most */
+};
+
+/* Per-VM state. */
+struct svm_vm {
+	struct svm_npt npt;		/* [k] */
 };
 
 /* The event slot (struct nkvm_x86_events) an entry injected. */
@@ -61,7 +65,9 @@ struct svm_vcpu {
 	bool awaiting_iret;
 	u64 iret_rip;
 
-	struct svm_npt npt;		/* [m] */
+	u64 npt_root_pa;		/* (c) the VM's nested page table */
+	struct svm_npt_cache npt_cache;	/* [m] */
+	u64 npf_spurious_gpa;		/* [m] last fault that found a mapping */
 };
 
 /* svm_vmrun.S: enter the guest once; returns after the #VMEXIT. */
@@ -71,10 +77,11 @@ void __svm_vmrun(u64 vmcb_pa, u64 host_vmcb_pa, unsigned long *gprs);
 int svm_npt_init(struct svm_npt *npt);
 void svm_npt_destroy(struct svm_npt *npt);
 u64 svm_npt_root_pa(struct svm_npt *npt);
-int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
-		  u64 error_code);
-void svm_npt_zap(struct svm_npt *npt, u64 start_gfn, u64 npages,
-		 struct xarray *dead, unsigned long *ndead);
-void svm_npt_unpin_dead(struct xarray *dead);
+int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
+		  struct nkvm_vm *vm, u64 gpa, u64 error_code);
+bool svm_npt_unmap(struct svm_npt *npt, nkvm_gfn_t start, nkvm_gfn_t end);
+bool svm_npt_write_protect(struct svm_npt *npt, nkvm_gfn_t start,
+			   nkvm_gfn_t end);
+void svm_npt_cache_free(struct svm_npt_cache *cache);
 
 #endif /* _NKVM_SVM_H */

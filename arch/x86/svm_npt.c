@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AMD nested page tables, 4 KiB pages only. The table has as many levels as
- * the host's own paging (VMRUN walks it in the host's mode): 4, or 5 when
- * the host runs with LA57. A table is filled on demand from nested page faults: the
- * faulting guest frame is looked up in the memslots, the backing user page
- * is pinned and mapped. When a memslot is deleted or moved, svm_npt_zap()
- * clears the old range and hands its pins over; they are released only
- * after every CPU has left guest mode (svm.c kicks them), and each VMRUN
- * flushes the guest TLB, so no vCPU can reach a released page.
+ * AMD nested page tables: one per VM, 4 KiB pages only, with as many
+ * levels as the host's own paging (VMRUN walks it in the host's mode): 4,
+ * or 5 with LA57. It is filled on demand from nested page faults: the
+ * faulting frame is looked up in the memslots, its user page is faulted
+ * in with get_user_pages and mapped, and the page reference is dropped
+ * again. Nothing is pinned: the core's MMU notifier unmaps a range
+ * (svm_npt_unmap()) before the host changes the pages behind it, and a
+ * fault that raced with such a change backs off and is retried.
  *
- * Not yet: sharing one table between the vCPUs of a VM, and MMU notifiers.
+ * The tables are protected by vm->mmu_lock, a spinlock (the notifier may
+ * not sleep), so a fault allocates the tables it may need beforehand into
+ * its vCPU's small cache. Emptied tables are kept until the VM dies.
+ *
+ * Dirty logging: a frame of a slot with a dirty bitmap is mapped read-only
+ * until the guest writes it; that write faults, logs the frame and maps it
+ * writable. svm_npt_write_protect() re-arms frames when the log is read.
  */
 #include <linux/io.h>
 #include <linux/mem_encrypt.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <asm/pgtable_types.h>
 
 #include "svm.h"
@@ -28,11 +33,10 @@
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
 #define NPT_ENTRIES	512
+#define NPT_LEVEL_BITS	9
 
 /* Error code bit of a nested page fault caused by a write. */
 #define NPF_WRITE	BIT_ULL(1)
-
-#define NPT_PIN_WRITABLE	XA_MARK_0
 
 static u64 npt_pa(void *table)
 {
@@ -44,19 +48,18 @@ static u64 *npt_va(u64 entry)
 	return __va(__sme_clr(entry & NPT_ADDR));
 }
 
-static unsigned int npt_index(u64 gpa, int level)
+/* Index of gfn in a table of the given level (1: the leaf tables). */
+static unsigned int npt_index(nkvm_gfn_t gfn, int level)
 {
-	return (gpa >> (PAGE_SHIFT + 9 * (level - 1))) & (NPT_ENTRIES - 1);
+	return (gfn >> (NPT_LEVEL_BITS * (level - 1))) & (NPT_ENTRIES - 1);
 }
 
 int svm_npt_init(struct svm_npt *npt)
 {
-	mutex_init(&npt->lock);
 	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!npt->root)
 		return -ENOMEM;
 	npt->levels = pgtable_l5_enabled() ? 5 : 4;
-	xa_init(&npt->pins);
 	return 0;
 }
 
@@ -65,35 +68,52 @@ u64 svm_npt_root_pa(struct svm_npt *npt)
 	return npt_pa(npt->root);
 }
 
-/* The leaf entry for gpa, allocating the tables on the way. */
-static u64 *npt_leaf(struct svm_npt *npt, u64 gpa)
+/* Fill the cache with the tables one fault may need. May sleep. */
+static int npt_cache_topup(struct svm_npt_cache *cache)
+{
+	while (cache->nr < ARRAY_SIZE(cache->pages)) {
+		void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+		if (!page)
+			return -ENOMEM;
+		cache->pages[cache->nr++] = page;
+	}
+	return 0;
+}
+
+void svm_npt_cache_free(struct svm_npt_cache *cache)
+{
+	while (cache->nr)
+		free_page((unsigned long)cache->pages[--cache->nr]);
+}
+
+/* The leaf entry for gfn, taking missing tables from cache. mmu_lock held. */
+static u64 *npt_leaf(struct svm_npt *npt, struct svm_npt_cache *cache,
+		     nkvm_gfn_t gfn)
 {
 	u64 *table = npt->root;
 	int level;
 
 	for (level = npt->levels; level > 1; level--) {
-		u64 *entry = &table[npt_index(gpa, level)];
+		u64 *entry = &table[npt_index(gfn, level)];
 
 		if (!(*entry & NPT_P)) {
-			u64 *next = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-
-			if (!next)
+			if (WARN_ON_ONCE(!cache->nr))
 				return NULL;
-			*entry = npt_pa(next) | NPT_TABLE;
+			WRITE_ONCE(*entry, npt_pa(cache->pages[--cache->nr]) |
+				   NPT_TABLE);
 		}
 		table = npt_va(*entry);
 	}
-	return &table[npt_index(gpa, 1)];
+	return &table[npt_index(gfn, 1)];
 }
 
-static int npt_pin(unsigned long hva, bool writable, struct page **page)
+/* Fault in the user page at hva; the caller drops the reference. */
+static int npt_get_page(unsigned long hva, bool writable, struct page **page)
 {
-	unsigned int flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
 	long r;
 
-	mmap_read_lock(current->mm);
-	r = pin_user_pages(hva, 1, flags, page, NULL);
-	mmap_read_unlock(current->mm);
+	r = get_user_pages_unlocked(hva, 1, page, writable ? FOLL_WRITE : 0);
 	if (r == 1)
 		return 0;
 	return r < 0 ? r : -EFAULT;
@@ -101,129 +121,113 @@ static int npt_pin(unsigned long hva, bool writable, struct page **page)
 
 /*
  * Map the guest page behind a nested page fault. Returns 0 when mapped,
- * -ENOENT when no memslot backs gpa for this access (MMIO), -EEXIST when it
- * is mapped already (the fault has another cause), or another errno.
- * Called from the vCPU thread, whose mm is the VM's.
+ * -ENOENT when no memslot backs gpa for this access (MMIO), -EEXIST when a
+ * mapping that allows the access is there already (another vCPU mapped it
+ * meanwhile, or the fault has another cause), -EAGAIN when the host
+ * changed the address space meanwhile (enter the guest again), or another
+ * errno. Called from the vCPU thread, whose mm is the VM's.
  */
-int svm_npt_fault(struct svm_npt *npt, struct nkvm_vm *vm, u64 gpa,
-		  u64 error_code)
+int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
+		  struct nkvm_vm *vm, u64 gpa, u64 error_code)
 {
 	nkvm_gfn_t gfn = gpa >> PAGE_SHIFT;
+	bool write = error_code & NPF_WRITE;
 	struct nkvm_memslot *slot;
-	struct page *page;
-	unsigned long hva;
+	unsigned long seq, hva;
 	bool writable;
-	u64 *leaf;
+	struct page *page;
+	u64 *leaf, old;
 	int idx, r;
 
 	if (WARN_ON_ONCE(current->mm != vm->mm))
 		return -EFAULT;
+	r = npt_cache_topup(cache);
+	if (r)
+		return r;
 
+	seq = nkvm_mmu_seq(vm);
 	idx = srcu_read_lock(&vm->srcu);
-	mutex_lock(&npt->lock);
 	slot = nkvm_gfn_to_memslot(vm, 0, gfn);
-	if (!slot) {
-		r = -ENOENT;
-		goto out;
-	}
 	/* A write to a read-only slot is MMIO, mapped (for reads) or not. */
-	writable = !(slot->flags & KVM_MEM_READONLY);
-	if (!writable && (error_code & NPF_WRITE)) {
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY))) {
 		r = -ENOENT;
 		goto out;
 	}
-	if (xa_load(&npt->pins, gfn)) {
-		r = -EEXIST;
-		goto out;
-	}
+	/* A logged frame becomes writable only when the guest writes it. */
+	writable = !(slot->flags & KVM_MEM_READONLY) &&
+		   (write || !slot->dirty_bitmap);
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
-
-	r = npt_pin(hva, writable, &page);
+	r = npt_get_page(hva, writable, &page);
 	if (r)
 		goto out;
-	leaf = npt_leaf(npt, gpa);
+
+	spin_lock(&vm->mmu_lock);
+	if (nkvm_mmu_retry(vm, seq)) {
+		r = -EAGAIN;
+		goto unlock;
+	}
+	leaf = npt_leaf(npt, cache, gfn);
 	if (!leaf) {
 		r = -ENOMEM;
-		goto unpin;
+		goto unlock;
 	}
-	r = xa_err(xa_store(&npt->pins, gfn, page, GFP_KERNEL_ACCOUNT));
-	if (r)
-		goto unpin;
-	if (writable)
-		xa_set_mark(&npt->pins, gfn, NPT_PIN_WRITABLE);
-	*leaf = __sme_set(page_to_phys(page)) | NPT_P | NPT_US | NPT_A |
-		(writable ? NPT_RW | NPT_D : 0);
-	goto out;
-unpin:
-	unpin_user_page(page);
+	old = READ_ONCE(*leaf);
+	if ((old & NPT_P) && (!write || (old & NPT_RW))) {
+		r = -EEXIST;
+		goto unlock;
+	}
+	if (write)
+		nkvm_slot_mark_dirty(slot, gfn);
+	WRITE_ONCE(*leaf, __sme_set(page_to_phys(page)) | NPT_P | NPT_US |
+		   NPT_A | (writable ? NPT_RW | NPT_D : 0));
+unlock:
+	spin_unlock(&vm->mmu_lock);
+	put_page(page);
 out:
-	mutex_unlock(&npt->lock);
 	srcu_read_unlock(&vm->srcu, idx);
 	return r;
 }
 
-/* The leaf entry for gpa if its tables exist, else NULL. */
-static u64 *npt_find_leaf(struct svm_npt *npt, u64 gpa)
-{
-	u64 *table = npt->root;
-	int level;
-
-	for (level = npt->levels; level > 1; level--) {
-		u64 entry = table[npt_index(gpa, level)];
-
-		if (!(entry & NPT_P))
-			return NULL;
-		table = npt_va(entry);
-	}
-	return &table[npt_index(gpa, 1)];
-}
-
-static void npt_unpin(struct xarray *pins, unsigned long index,
-		      struct page *page)
-{
-	if (xa_get_mark(pins, index, NPT_PIN_WRITABLE))
-		unpin_user_pages_dirty_lock(&page, 1, true);
-	else
-		unpin_user_page(page);
-}
-
 /*
- * Clear the mappings of [start_gfn, start_gfn + npages) and move their pins
- * to dead (indexes from *ndead on), for svm_npt_unpin_dead() once no CPU
- * can be using them. The emptied tables stay: they are cheap and reused.
+ * Clear the bits clear of the leaf entries of frames [start, end) below
+ * table (a table of the given level whose first entry maps frame base);
+ * clear == ~0 removes the mappings. Skips absent tables. mmu_lock held.
  */
-void svm_npt_zap(struct svm_npt *npt, u64 start_gfn, u64 npages,
-		 struct xarray *dead, unsigned long *ndead)
+static bool npt_clear_range(u64 *table, int level, nkvm_gfn_t base,
+			    nkvm_gfn_t start, nkvm_gfn_t end, u64 clear)
 {
-	struct page *page;
-	unsigned long gfn;
-	u64 *leaf;
+	unsigned int shift = NPT_LEVEL_BITS * (level - 1);
+	unsigned int i = start > base ? (start - base) >> shift : 0;
+	bool changed = false;
 
-	mutex_lock(&npt->lock);
-	xa_for_each_range(&npt->pins, gfn, page, start_gfn,
-			  start_gfn + npages - 1) {
-		leaf = npt_find_leaf(npt, (u64)gfn << PAGE_SHIFT);
-		if (leaf)
-			WRITE_ONCE(*leaf, 0);
-		/* On -ENOMEM the page stays pinned (leaked), never freed early. */
-		if (!xa_err(xa_store(dead, *ndead, page, GFP_KERNEL))) {
-			if (xa_get_mark(&npt->pins, gfn, NPT_PIN_WRITABLE))
-				xa_set_mark(dead, *ndead, NPT_PIN_WRITABLE);
-			(*ndead)++;
+	for (; i < NPT_ENTRIES; i++) {
+		nkvm_gfn_t first = base + ((nkvm_gfn_t)i << shift);
+		u64 entry = READ_ONCE(table[i]);
+
+		if (first >= end)
+			break;
+		if (!(entry & NPT_P))
+			continue;
+		if (level > 1) {
+			changed |= npt_clear_range(npt_va(entry), level - 1,
+						   first, start, end, clear);
+		} else if (entry & clear) {
+			WRITE_ONCE(table[i], entry & ~clear);
+			changed = true;
 		}
-		xa_erase(&npt->pins, gfn);
 	}
-	mutex_unlock(&npt->lock);
+	return changed;
 }
 
-void svm_npt_unpin_dead(struct xarray *dead)
+bool svm_npt_unmap(struct svm_npt *npt, nkvm_gfn_t start, nkvm_gfn_t end)
 {
-	struct page *page;
-	unsigned long i;
+	return npt_clear_range(npt->root, npt->levels, 0, start, end, ~0ULL);
+}
 
-	xa_for_each(dead, i, page)
-		npt_unpin(dead, i, page);
-	xa_destroy(dead);
+bool svm_npt_write_protect(struct svm_npt *npt, nkvm_gfn_t start,
+			   nkvm_gfn_t end)
+{
+	return npt_clear_range(npt->root, npt->levels, 0, start, end, NPT_RW);
 }
 
 static void npt_free_table(u64 *table, int level)
@@ -238,16 +242,11 @@ static void npt_free_table(u64 *table, int level)
 	free_page((unsigned long)table);
 }
 
+/* VM teardown: no vCPU and no notifier can use the table any more. */
 void svm_npt_destroy(struct svm_npt *npt)
 {
-	struct page *page;
-	unsigned long gfn;
-
 	if (!npt->root)
 		return;
-	xa_for_each(&npt->pins, gfn, page)
-		npt_unpin(&npt->pins, gfn, page);
-	xa_destroy(&npt->pins);
 	npt_free_table(npt->root, npt->levels);
 	npt->root = NULL;
 }

@@ -64,6 +64,7 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 		return 1;
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_SYNC_MMU:
 		return x86_vendor && x86_vendor->run;
 	}
 	return 0;
@@ -71,7 +72,17 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 
 static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)
 {
-	return type ? -EINVAL : 0;
+	if (type)
+		return -EINVAL;
+	if (x86_vendor && x86_vendor->vm_init)
+		return x86_vendor->vm_init(to_x86_vm(vm));
+	return 0;
+}
+
+static void x86_vm_destroy(struct nkvm_vm *vm)
+{
+	if (x86_vendor && x86_vendor->vm_destroy)
+		x86_vendor->vm_destroy(to_x86_vm(vm));
 }
 
 static int x86_enable_max_vcpu_id(struct nkvm_vm *vm, u64 max)
@@ -118,12 +129,24 @@ static int x86_prepare_memslot(struct nkvm_vm *vm, enum nkvm_mr_change change,
 /* Family/model/stepping in RDX after RESET while no CPUID is set: P6. */
 #define X86_RESET_RDX		0x600
 
-/* A deleted or moved slot: the vendor unmaps the old guest range. */
-static void x86_commit_memslot(struct nkvm_vm *vm, enum nkvm_mr_change change,
-			       const struct nkvm_memslot *old)
+/* The guest page tables are the vendor's (nested paging). */
+static bool x86_mmu_unmap(struct nkvm_vm *vm, nkvm_gfn_t start, nkvm_gfn_t end)
 {
-	if (x86_vendor && x86_vendor->zap_gfn_range)
-		x86_vendor->zap_gfn_range(vm, old->base_gfn, old->npages);
+	return x86_vendor && x86_vendor->mmu_unmap &&
+	       x86_vendor->mmu_unmap(to_x86_vm(vm), start, end);
+}
+
+static bool x86_mmu_write_protect(struct nkvm_vm *vm, nkvm_gfn_t start,
+				  nkvm_gfn_t end)
+{
+	return x86_vendor && x86_vendor->mmu_write_protect &&
+	       x86_vendor->mmu_write_protect(to_x86_vm(vm), start, end);
+}
+
+static void x86_mmu_flush(struct nkvm_vm *vm)
+{
+	if (x86_vendor && x86_vendor->mmu_flush)
+		x86_vendor->mmu_flush(to_x86_vm(vm));
 }
 
 static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
@@ -481,9 +504,12 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.dev_ioctl		= x86_dev_ioctl,
 	.check_extension	= x86_check_extension,
 	.vm_init		= x86_vm_init,
+	.vm_destroy		= x86_vm_destroy,
 	.vm_enable_cap		= x86_vm_enable_cap,
 	.prepare_memslot	= x86_prepare_memslot,
-	.commit_memslot		= x86_commit_memslot,
+	.mmu_unmap		= x86_mmu_unmap,
+	.mmu_write_protect	= x86_mmu_write_protect,
+	.mmu_flush		= x86_mmu_flush,
 	.vcpu_create		= x86_vcpu_create,
 	.vcpu_destroy		= x86_vcpu_destroy,
 	.runs_guests		= x86_runs_guests,

@@ -19,6 +19,8 @@
 
 struct nkvm_x86_vcpu;
 
+struct nkvm_x86_vm;
+
 struct nkvm_x86_vendor {
 	const char *name;
 	/* 0: usable; -ENODEV: absent or disabled; -EBUSY: owned by another. */
@@ -36,12 +38,18 @@ struct nkvm_x86_vendor {
 	/* Called only with state the x86 layer has validated. */
 	void (*set_sregs)(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
 
+	/* Per-VM state (the nested page table). Optional. */
+	int (*vm_init)(struct nkvm_x86_vm *xvm);
+	void (*vm_destroy)(struct nkvm_x86_vm *xvm);
 	/*
-	 * Unmap guest frames [start, start + npages) from every vCPU of vm
-	 * and release what they pinned; no vCPU may use the old mappings
-	 * when this returns. Optional.
+	 * The guest page tables, as nkvm_arch_ops.mmu_unmap,
+	 * mmu_write_protect (under vm->mmu_lock) and mmu_flush. Optional.
 	 */
-	void (*zap_gfn_range)(struct nkvm_vm *vm, nkvm_gfn_t start, u64 npages);
+	bool (*mmu_unmap)(struct nkvm_x86_vm *xvm, nkvm_gfn_t start,
+			  nkvm_gfn_t end);
+	bool (*mmu_write_protect)(struct nkvm_x86_vm *xvm, nkvm_gfn_t start,
+				  nkvm_gfn_t end);
+	void (*mmu_flush)(struct nkvm_x86_vm *xvm);
 	/*
 	 * Finish an exit userspace has handled (e.g. store the data of an
 	 * IN into RAX and step over the instruction), before anything else
@@ -76,7 +84,13 @@ extern const struct nkvm_x86_vendor nkvm_vmx_vendor;
 
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
+	void *vendor;			/* (c) the vendor's per-VM state */
 };
+
+static inline struct nkvm_x86_vm *to_x86_vm(struct nkvm_vm *vm)
+{
+	return container_of(vm, struct nkvm_x86_vm, vm);
+}
 
 /* The MSRs the x86 layer keeps (msr.c); the vendor keeps the others. */
 #define NKVM_X86_NR_FIXED_MTRRS	11

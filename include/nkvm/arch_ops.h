@@ -65,12 +65,20 @@ struct nkvm_arch_ops {
 			       const struct nkvm_memslot *new);
 
 	/*
-	 * A slot was deleted or moved and every memslot reader now sees the
-	 * new slots: drop all mappings of old's guest range (and what they
-	 * pin) before this returns. Called with slots_lock held. Optional.
+	 * The guest page tables (see nkvm_vm.mmu_lock). Optional as a group:
+	 * an arch that maps guest memory sets all three, and the core then
+	 * registers an MMU notifier for each VM and implements dirty logging.
+	 * mmu_unmap drops the mappings of guest frames [start, end);
+	 * mmu_write_protect makes them read-only (the next write faults and
+	 * is logged). Both run under mmu_lock, must not sleep, and return
+	 * true when a mapping changed. mmu_flush then runs outside mmu_lock
+	 * (it may spin but not sleep): when it returns no vCPU uses a stale
+	 * translation.
 	 */
-	void (*commit_memslot)(struct nkvm_vm *vm, enum nkvm_mr_change change,
-			       const struct nkvm_memslot *old);
+	bool (*mmu_unmap)(struct nkvm_vm *vm, nkvm_gfn_t start, nkvm_gfn_t end);
+	bool (*mmu_write_protect)(struct nkvm_vm *vm, nkvm_gfn_t start,
+				  nkvm_gfn_t end);
+	void (*mmu_flush)(struct nkvm_vm *vm);
 
 	/* vCPU set-up after the core part is initialised. Optional. */
 	int (*vcpu_create)(struct nkvm_vcpu *vcpu);

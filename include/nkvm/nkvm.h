@@ -7,6 +7,7 @@
  *   (c)  set once at creation, read-only afterwards, no lock needed
  *   [l]  protected by nkvm_vm.lock
  *   [s]  written under nkvm_vm.slots_lock, read under vm->srcu
+ *   [k]  protected by nkvm_vm.mmu_lock (a spinlock)
  *   [m]  protected by nkvm_vcpu.mutex
  *   (a)  atomic or refcount; no lock
  */
@@ -20,6 +21,8 @@
 #include <linux/xarray.h>
 #include <linux/list.h>
 #include <linux/signal_types.h>
+#include <linux/spinlock.h>
+#include <linux/mmu_notifier.h>
 #include <linux/kvm.h>
 
 #define NKVM_MAX_ADDRESS_SPACES	2
@@ -72,6 +75,21 @@ struct nkvm_vm {
 	struct srcu_struct srcu;	/* readers of memslots */
 	struct nkvm_memslots __rcu *memslots[NKVM_MAX_ADDRESS_SPACES]; /* [s] */
 	u64 slots_generation;		/* [s] bumped on every update */
+
+	/*
+	 * The arch's guest page tables (nested/stage-2) are protected by
+	 * mmu_lock. They map user pages without pinning them: the MMU
+	 * notifier (virt/kvm/mmu_notifier.c) unmaps a range before the host
+	 * changes it. A fault handler samples mmu_inval_seq before it looks
+	 * up the user page and installs the mapping only if, under mmu_lock,
+	 * no invalidation is in progress and the sequence has not moved
+	 * (nkvm_mmu_retry()).
+	 */
+	spinlock_t mmu_lock;
+	unsigned long mmu_inval_seq;	/* [k] bumped when one ends */
+	unsigned int mmu_inval_count;	/* [k] invalidations in progress */
+	struct mmu_notifier mmu_notifier; /* (c) registered iff arch maps */
+	bool mmu_notifier_registered;	/* (c) */
 };
 
 struct nkvm_vcpu {
@@ -87,6 +105,21 @@ struct nkvm_vcpu {
 };
 
 /* Core services for the backends. */
+
+/* Sample before looking up a user page for a guest mapping. */
+static inline unsigned long nkvm_mmu_seq(struct nkvm_vm *vm)
+{
+	/* Pairs with the barrier of spin_unlock() in the notifier. */
+	return smp_load_acquire(&vm->mmu_inval_seq);
+}
+
+/* Under mmu_lock: true if the page looked up after seq may be stale. */
+static inline bool nkvm_mmu_retry(struct nkvm_vm *vm, unsigned long seq)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	return vm->mmu_inval_count || vm->mmu_inval_seq != seq;
+}
+
 struct nkvm_memslot *nkvm_gfn_to_memslot(struct nkvm_vm *vm, int as_id,
 					 nkvm_gfn_t gfn);
 bool nkvm_api_only(void);

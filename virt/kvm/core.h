@@ -32,6 +32,16 @@ void nkvm_memslots_free(struct nkvm_vm *vm);
 int nkvm_set_memory_region(struct nkvm_vm *vm,
 			   const struct kvm_userspace_memory_region *mem);
 
+/* mmu.c */
+int nkvm_mmu_init(struct nkvm_vm *vm);
+void nkvm_mmu_destroy(struct nkvm_vm *vm);
+void nkvm_mmu_unmap_gfns(struct nkvm_vm *vm, nkvm_gfn_t start, nkvm_gfn_t end);
+void nkvm_mmu_write_protect_gfns(struct nkvm_vm *vm, nkvm_gfn_t start,
+				 nkvm_gfn_t end);
+
+/* dirty_log.c */
+long nkvm_vm_get_dirty_log(struct nkvm_vm *vm, unsigned long arg);
+
 /* device.c */
 typedef int (*nkvm_attr_fn)(void *obj, unsigned int ioctl,
 			    struct kvm_device_attr *attr);

@@ -244,10 +244,17 @@ static int nkvm_update_slots(struct nkvm_vm *vm, unsigned int as_id,
 
 	rcu_assign_pointer(vm->memslots[as_id], next);
 	synchronize_srcu_expedited(&vm->srcu);
-	/* old still points into cur, which is freed only below. */
-	if ((change == NKVM_MR_DELETE || change == NKVM_MR_MOVE) &&
-	    NKVM_ARCH->commit_memslot)
-		NKVM_ARCH->commit_memslot(vm, change, old);
+	/*
+	 * No fault can map from the old slots any more. old still points
+	 * into cur, which is freed only below.
+	 */
+	if (change == NKVM_MR_DELETE || change == NKVM_MR_MOVE)
+		nkvm_mmu_unmap_gfns(vm, old->base_gfn,
+				    old->base_gfn + old->npages);
+	else if (change == NKVM_MR_FLAGS_ONLY &&
+		 (new.flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		nkvm_mmu_write_protect_gfns(vm, new.base_gfn,
+					    new.base_gfn + new.npages);
 	kvfree(stale_bitmap);
 	kvfree(cur);
 	return 0;

@@ -27,6 +27,8 @@ static void nkvm_vm_destroy(struct nkvm_vm *vm)
 
 	nkvm_destroy_devices(vm);
 	nkvm_destroy_vcpus(vm);
+	/* No notifier may reach the arch's tables once they are gone. */
+	nkvm_mmu_destroy(vm);
 	if (NKVM_ARCH->vm_destroy)
 		NKVM_ARCH->vm_destroy(vm);
 	nkvm_memslots_free(vm);
@@ -98,6 +100,7 @@ static const struct {
 	{ KVM_CHECK_EXTENSION,		nkvm_vm_check_extension },
 	{ KVM_ENABLE_CAP,		nkvm_vm_enable_cap },
 	{ KVM_CREATE_DEVICE,		nkvm_vm_create_device },
+	{ KVM_GET_DIRTY_LOG,		nkvm_vm_get_dirty_log },
 };
 
 static long nkvm_vm_ioctl(struct file *file, unsigned int cmd,
@@ -169,11 +172,17 @@ static struct nkvm_vm *nkvm_alloc_vm(unsigned long type)
 	r = ops->vm_init(vm, type);
 	if (r)
 		goto out_slots;
-
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	r = nkvm_mmu_init(vm);
+	if (r)
+		goto out_arch;
 	return vm;
 
+out_arch:
+	mmdrop(vm->mm);
+	if (ops->vm_destroy)
+		ops->vm_destroy(vm);
 out_slots:
 	nkvm_memslots_free(vm);
 out_srcu:

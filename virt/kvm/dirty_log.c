@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_GET_DIRTY_LOG: the pages of a slot written since the last call.
+ *
+ * While a slot has KVM_MEM_LOG_DIRTY_PAGES, the arch maps its pages
+ * read-only until the guest writes one; that write faults, sets the
+ * page's bit (nkvm_slot_mark_dirty()) and maps it writable. Kernel writes
+ * set bits directly (nkvm_write_guest()). Reading the log takes each word
+ * of the bitmap with xchg() and write-protects the pages it names before
+ * the ioctl returns, so a write after the snapshot either lands in a page
+ * that userspace reads after this call, or faults and shows in the next.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "core.h"
+
+/* The slot (as_id << 16 | id) of address space as_id. Under slots_lock. */
+static struct nkvm_memslot *nkvm_dirty_slot(struct nkvm_vm *vm, u32 slot_arg)
+{
+	struct nkvm_memslots *s;
+	unsigned int as_id = slot_arg >> 16, i;
+	u16 id = (u16)slot_arg;
+
+	s = rcu_dereference_protected(vm->memslots[as_id],
+				      lockdep_is_held(&vm->slots_lock));
+	for (i = 0; i < s->nr; i++)
+		if (s->slots[i].id == id)
+			return &s->slots[i];
+	return NULL;
+}
+
+/*
+ * Write-protect the frames named by the set bits of one bitmap word (in
+ * its little-endian layout: bit n of byte k is frame 8k + n), from gfn on.
+ */
+static bool nkvm_protect_word(struct nkvm_vm *vm, nkvm_gfn_t gfn,
+			      unsigned long word)
+{
+	unsigned long mask = le64_to_cpu((__force __le64)word);
+	bool flush = false;
+	unsigned int bit;
+
+	for_each_set_bit(bit, &mask, BITS_PER_LONG)
+		flush |= NKVM_ARCH->mmu_write_protect(vm, gfn + bit,
+						      gfn + bit + 1);
+	return flush;
+}
+
+static long nkvm_copy_dirty_log(struct nkvm_vm *vm, struct nkvm_memslot *slot,
+				void __user *ubitmap)
+{
+	unsigned long nlongs = BITS_TO_LONGS(slot->npages), i;
+	unsigned long *snap;
+	bool flush = false;
+	long r = 0;
+
+	snap = kvmalloc_array(nlongs, sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		return -ENOMEM;
+
+	spin_lock(&vm->mmu_lock);
+	for (i = 0; i < nlongs; i++) {
+		unsigned long mask = 0;
+
+		if (READ_ONCE(slot->dirty_bitmap[i]))
+			mask = xchg(&slot->dirty_bitmap[i], 0);
+		snap[i] = mask;
+		if (mask)
+			flush |= nkvm_protect_word(vm, slot->base_gfn +
+						   i * BITS_PER_LONG, mask);
+	}
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		NKVM_ARCH->mmu_flush(vm);
+
+	if (copy_to_user(ubitmap, snap, nlongs * sizeof(long)))
+		r = -EFAULT;
+	kvfree(snap);
+	return r;
+}
+
+long nkvm_vm_get_dirty_log(struct nkvm_vm *vm, unsigned long arg)
+{
+	const struct nkvm_arch_ops *ops = NKVM_ARCH;
+	struct kvm_dirty_log log;
+	struct nkvm_memslot *slot;
+	void __user *ubitmap;
+	long r;
+
+	if (copy_from_user(&log, (void __user *)arg, sizeof(log)))
+		return -EFAULT;
+	if ((log.slot >> 16) >= ops->address_spaces ||
+	    (u16)log.slot >= ops->nr_memslots)
+		return -EINVAL;
+
+	ubitmap = (void __user *)log.dirty_bitmap;
+
+	mutex_lock(&vm->slots_lock);
+	slot = nkvm_dirty_slot(vm, log.slot);
+	if (!slot || !slot->dirty_bitmap)
+		r = -ENOENT;
+	else if (!ops->mmu_write_protect)
+		/* Nothing maps guest memory, so nothing can be dirty. */
+		r = clear_user(ubitmap,
+			       BITS_TO_LONGS(slot->npages) * sizeof(long)) ?
+		    -EFAULT : 0;
+	else
+		r = nkvm_copy_dirty_log(vm, slot, ubitmap);
+	mutex_unlock(&vm->slots_lock);
+	return r;
+}
