@@ -61,6 +61,7 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_MP_STATE:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 		return 1;
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_VCPU_EVENTS:
@@ -495,7 +496,8 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.nr_memslots		= X86_USER_MEMSLOTS,
 	.address_spaces		= 1,
 	.memslot_flags		= KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY,
-	.vcpu_mmap_pages	= 2,	/* kvm_run + PIO data page */
+	.vcpu_mmap_pages	= 3,	/* kvm_run, PIO data, coalesced ring */
+	.coalesced_mmio_page	= 2,
 	.vm_size		= sizeof(struct nkvm_x86_vm),
 	.vcpu_size		= sizeof(struct nkvm_x86_vcpu),
 	.hardware_probe		= x86_hardware_probe,

@@ -27,6 +27,8 @@ struct nkvm_arch_ops {
 	unsigned int address_spaces;	/* KVM_CAP_MULTI_ADDRESS_SPACE */
 	u32 memslot_flags;		/* KVM_MEM_* flags accepted */
 	unsigned int vcpu_mmap_pages;	/* page 0 is struct kvm_run */
+	/* Page of the vCPU area showing the coalesced-MMIO ring; 0: none. */
+	unsigned int coalesced_mmio_page;
 	size_t vm_size;			/* arch VM struct, nkvm_vm first */
 	size_t vcpu_size;		/* arch vCPU struct, nkvm_vcpu first */
 

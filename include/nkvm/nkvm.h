@@ -53,6 +53,13 @@ struct nkvm_memslots {
 };
 
 struct nkvm_arch_ops;
+struct nkvm_io_bus;
+
+enum nkvm_bus_id {
+	NKVM_MMIO_BUS,
+	NKVM_PIO_BUS,
+	NKVM_NR_BUSES,
+};
 
 struct nkvm_vm {
 	refcount_t users;		/* (a) VM fd + each vCPU/device fd */
@@ -75,6 +82,13 @@ struct nkvm_vm {
 	struct srcu_struct srcu;	/* readers of memslots */
 	struct nkvm_memslots __rcu *memslots[NKVM_MAX_ADDRESS_SPACES]; /* [s] */
 	u64 slots_generation;		/* [s] bumped on every update */
+
+	/* In-kernel I/O devices (include/nkvm/iobus.h). */
+	struct nkvm_io_bus __rcu *buses[NKVM_NR_BUSES];	/* [s] */
+	struct list_head ioeventfds;	/* [s] nkvm_ioeventfd.node */
+	struct list_head coalesced_zones; /* [s] */
+	struct page *coalesced_page;	/* (c) the ring, if the arch has one */
+	spinlock_t coalesced_lock;	/* appends to the ring */
 
 	/*
 	 * The arch's guest page tables (nested/stage-2) are protected by

@@ -18,6 +18,8 @@ enum nkvm_cap_kind {
 	NKVM_CAP_ADDRESS_SPACES,
 	NKVM_CAP_MEMSLOT_FLAG,		/* 1 iff the arch accepts arg */
 	NKVM_CAP_RUNS_GUESTS,		/* 1 iff KVM_RUN enters guests */
+	NKVM_CAP_COALESCED_PAGE,	/* the ring's page, 0: none */
+	NKVM_CAP_COALESCED,		/* 1 iff there is a ring */
 };
 
 static const struct {
@@ -38,6 +40,10 @@ static const struct {
 	{ KVM_CAP_MULTI_ADDRESS_SPACE,		NKVM_CAP_ADDRESS_SPACES },
 	{ KVM_CAP_READONLY_MEM,	NKVM_CAP_MEMSLOT_FLAG,	KVM_MEM_READONLY },
 	{ KVM_CAP_IMMEDIATE_EXIT,		NKVM_CAP_RUNS_GUESTS },
+	{ KVM_CAP_IOEVENTFD,			NKVM_CAP_ONE },
+	{ KVM_CAP_IOEVENTFD_ANY_LENGTH,		NKVM_CAP_ONE },
+	{ KVM_CAP_COALESCED_MMIO,		NKVM_CAP_COALESCED_PAGE },
+	{ KVM_CAP_COALESCED_PIO,		NKVM_CAP_COALESCED },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
@@ -62,6 +68,10 @@ static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
 		return !!(ops->memslot_flags & arg);
 	case NKVM_CAP_RUNS_GUESTS:
 		return nkvm_runs_guests();
+	case NKVM_CAP_COALESCED_PAGE:
+		return ops->coalesced_mmio_page;
+	case NKVM_CAP_COALESCED:
+		return !!ops->coalesced_mmio_page;
 	}
 	return 0;
 }

@@ -42,6 +42,15 @@ void nkvm_mmu_write_protect_gfns(struct nkvm_vm *vm, nkvm_gfn_t start,
 /* dirty_log.c */
 long nkvm_vm_get_dirty_log(struct nkvm_vm *vm, unsigned long arg);
 
+/* iobus.c, ioeventfd.c, coalesced_mmio.c */
+void nkvm_io_buses_free(struct nkvm_vm *vm);
+long nkvm_vm_ioeventfd(struct nkvm_vm *vm, unsigned long arg);
+void nkvm_ioeventfds_free(struct nkvm_vm *vm);
+int nkvm_coalesced_init(struct nkvm_vm *vm);
+void nkvm_coalesced_free(struct nkvm_vm *vm);
+long nkvm_vm_coalesced_mmio(struct nkvm_vm *vm, unsigned int ioctl,
+			    unsigned long arg);
+
 /* device.c */
 typedef int (*nkvm_attr_fn)(void *obj, unsigned int ioctl,
 			    struct kvm_device_attr *attr);

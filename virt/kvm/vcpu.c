@@ -116,7 +116,7 @@ static void nkvm_free_vcpu(struct nkvm_vcpu *vcpu)
 
 	for (i = 0; i < vcpu->nr_mmap_pages; i++)
 		if (vcpu->mmap_pages[i])
-			__free_page(vcpu->mmap_pages[i]);
+			put_page(vcpu->mmap_pages[i]);
 	kfree(vcpu->mmap_pages);
 	kfree(vcpu);
 }
@@ -143,6 +143,12 @@ static struct nkvm_vcpu *nkvm_alloc_vcpu(struct nkvm_vm *vm, u32 id)
 		goto out_free;
 	vcpu->nr_mmap_pages = ops->vcpu_mmap_pages;
 	for (i = 0; i < vcpu->nr_mmap_pages; i++) {
+		/* The VM's coalesced-MMIO ring; this vCPU holds a reference. */
+		if (i && i == ops->coalesced_mmio_page) {
+			vcpu->mmap_pages[i] = vm->coalesced_page;
+			get_page(vm->coalesced_page);
+			continue;
+		}
 		vcpu->mmap_pages[i] = alloc_page(GFP_KERNEL_ACCOUNT |
 						 __GFP_ZERO);
 		if (!vcpu->mmap_pages[i])

@@ -31,6 +31,9 @@ static void nkvm_vm_destroy(struct nkvm_vm *vm)
 	nkvm_mmu_destroy(vm);
 	if (NKVM_ARCH->vm_destroy)
 		NKVM_ARCH->vm_destroy(vm);
+	nkvm_ioeventfds_free(vm);
+	nkvm_coalesced_free(vm);
+	nkvm_io_buses_free(vm);
 	nkvm_memslots_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
 	xa_destroy(&vm->vcpus);
@@ -80,6 +83,17 @@ static long nkvm_vm_enable_cap(struct nkvm_vm *vm, unsigned long arg)
 	return NKVM_ARCH->vm_enable_cap(vm, &cap);
 }
 
+static long nkvm_vm_register_coalesced(struct nkvm_vm *vm, unsigned long arg)
+{
+	return nkvm_vm_coalesced_mmio(vm, KVM_REGISTER_COALESCED_MMIO, arg);
+}
+
+static long nkvm_vm_unregister_coalesced(struct nkvm_vm *vm,
+					 unsigned long arg)
+{
+	return nkvm_vm_coalesced_mmio(vm, KVM_UNREGISTER_COALESCED_MMIO, arg);
+}
+
 static long nkvm_vm_create_device(struct nkvm_vm *vm, unsigned long arg)
 {
 	return nkvm_create_device(vm, (void __user *)arg);
@@ -101,6 +115,9 @@ static const struct {
 	{ KVM_ENABLE_CAP,		nkvm_vm_enable_cap },
 	{ KVM_CREATE_DEVICE,		nkvm_vm_create_device },
 	{ KVM_GET_DIRTY_LOG,		nkvm_vm_get_dirty_log },
+	{ KVM_IOEVENTFD,		nkvm_vm_ioeventfd },
+	{ KVM_REGISTER_COALESCED_MMIO,	nkvm_vm_register_coalesced },
+	{ KVM_UNREGISTER_COALESCED_MMIO, nkvm_vm_unregister_coalesced },
 };
 
 static long nkvm_vm_ioctl(struct file *file, unsigned int cmd,
@@ -160,12 +177,16 @@ static struct nkvm_vm *nkvm_alloc_vm(unsigned long type)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->slots_lock);
 	INIT_LIST_HEAD(&vm->devices);
+	INIT_LIST_HEAD(&vm->ioeventfds);
 	xa_init(&vm->vcpus);
 	vm->max_vcpu_ids = ops->max_vcpu_ids;
 
 	r = init_srcu_struct(&vm->srcu);
 	if (r)
 		goto out_free;
+	r = nkvm_coalesced_init(vm);
+	if (r)
+		goto out_srcu;
 	r = nkvm_memslots_init(vm);
 	if (r)
 		goto out_srcu;
@@ -186,6 +207,7 @@ out_arch:
 out_slots:
 	nkvm_memslots_free(vm);
 out_srcu:
+	nkvm_coalesced_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
 out_free:
 	kvfree(vm);
