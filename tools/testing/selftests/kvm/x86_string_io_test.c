@@ -380,16 +380,35 @@ static bool check_mmio(struct guest *g, const struct step *s)
 	return true;
 }
 
-static const char *kind_name(enum kind k)
+/* "OUTS of 2 bytes x 1 from 0x2100" and the like, for the TAP line. */
+static const char *describe(const struct step *s)
 {
-	switch (k) {
-	case OUTS:	return "OUTS";
-	case INS:	return "INS";
-	case MMIO_W:	return "MMIO write";
-	case MMIO_R:	return "MMIO read";
-	case SYNC_OUT:	return "sync OUT";
-	default:	return "HLT";
+	static char buf[96];
+
+	switch (s->kind) {
+	case OUTS:
+		snprintf(buf, sizeof(buf), "OUTS of %u bytes from %#llx",
+			 s->size, (unsigned long long)s->addr);
+		break;
+	case INS:
+		snprintf(buf, sizeof(buf), "INS of %u bytes x %u to %#llx%s",
+			 s->size, s->count, (unsigned long long)s->addr,
+			 s->down ? " downwards" : "");
+		break;
+	case MMIO_W:
+	case MMIO_R:
+		snprintf(buf, sizeof(buf), "MMIO %s of %u bytes at %#llx",
+			 s->kind == MMIO_W ? "write" : "read", s->size,
+			 (unsigned long long)s->addr);
+		break;
+	case SYNC_OUT:
+		snprintf(buf, sizeof(buf), "registers at the next OUT");
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "HLT");
+		break;
 	}
+	return buf;
 }
 
 static bool do_step(struct guest *g, const struct step *s)
@@ -485,9 +504,7 @@ static void run_mode(int kvm, bool long_mode, const struct step *steps,
 		const struct step *s = &steps[i];
 		bool ok = !failed && do_step(&g, s);
 
-		tap_ok(ok, "%s: step %u, %s of %u byte(s) x %u at %#llx%s", m,
-		       i, kind_name(s->kind), s->size, s->count,
-		       (unsigned long long)s->addr,
+		tap_ok(ok, "%s: exit %u, %s%s", m, i, describe(s),
 		       failed ? " (not run: an earlier step failed)" : "");
 		failed |= !ok;
 	}
