@@ -2,8 +2,8 @@
 /*
  * String I/O: INS and OUTS (with and without REP, 1, 2 and 4 bytes, DF
  * set and clear, a segment override on OUTS, a 32-bit address size in
- * 64-bit mode) in real mode and in 64-bit mode, and STOS, MOVS and LODS
- * on MMIO in 64-bit mode.
+ * 64-bit mode) in real mode, 32-bit protected mode and 64-bit mode, and
+ * STOS, MOVS and LODS on MMIO in 32-bit and 64-bit mode.
  *
  * At every exit the host checks what stock KVM gives: KVM_EXIT_IO with
  * direction, size, port, count and (OUTS) the data, or KVM_EXIT_MMIO with
@@ -90,6 +90,26 @@ asm(".pushsection .rodata\n"
     "rm10_e: " SYNC
     "	hlt\n"
     "rm_end:\n"
+    ".code32\n"
+    "pm_start:\n"
+    "	cld\n"
+    "	mov $0x80, %edx\n"
+    "	mov $0x2a00, %esi\n"
+    "	mov $2, %ecx\n"
+    "pm0:	rep outsw\n"
+    "	mov $0x3800, %edi\n"
+    "	mov $3, %ecx\n"
+    "pm1:	rep insl\n"
+    "pm1_e:	" SYNC
+    "	mov $0xd0000600, %edi\n"
+    "	mov $0xa1b2, %eax\n"
+    "	mov $2, %ecx\n"
+    "pm2:	rep stosw\n"
+    "	mov $0x2b00, %esi\n"
+    "	mov $0xd0000700, %edi\n"
+    "pm3:	movsb\n"
+    "pm3_e:	hlt\n"
+    "pm_end:\n"
     ".code64\n"
     "lm_start:\n"
     "	cld\n"
@@ -154,10 +174,11 @@ asm(".pushsection .rodata\n"
 L(rm0); L(rm1); L(rm2); L(rm3); L(rm3_e); L(rm4); L(rm4_e); L(rm5);
 L(rm5_e); L(rm6); L(rm7); L(rm7_e); L(rm8); L(rm8_e); L(rm9); L(rm10);
 L(rm10_e);
+L(pm0); L(pm1); L(pm1_e); L(pm2); L(pm3_e);
 L(lm0); L(lm1); L(lm2); L(lm2_e); L(lm3); L(lm3_e); L(lm4); L(lm4_e);
 L(lm5); L(lm6); L(lm7); L(lm8); L(lm9); L(lm10); L(lm11); L(lm11_e);
 L(lm12); L(lm12_e);
-L(rm_start); L(rm_end); L(lm_start); L(lm_end);
+L(rm_start); L(rm_end); L(pm_start); L(pm_end); L(lm_start); L(lm_end);
 
 enum kind { OUTS, INS, MMIO_W, MMIO_R, SYNC_OUT, HALT };
 
@@ -209,6 +230,18 @@ static const struct step rm_steps[] = {
 	O(rm9, 1, 0x2601, 0, 0x1602),
 	I(rm10, 1, 1, 0x3410, false, NC, 0x10),		/* ES:DI, no REP */
 	S(rm10_e, NC, NC, 0x11, NC),
+	HLT,
+};
+
+static const struct step pm_steps[] = {
+	O(pm0, 2, 0x2a00, 1, 0x2a02),
+	O(pm0, 2, 0x2a02, 0, 0x2a04),
+	I(pm1, 4, 3, 0x3800, false, 3, 0x3800),
+	S(pm1_e, 0, NC, 0x380c, NC),
+	MW(pm2, 2, MMIO_GPA + 0x600, 0xa1b2, 0, 1, NC, MMIO_GPA + 0x602),
+	MW(pm2, 2, MMIO_GPA + 0x602, 0xa1b2, 0, 0, NC, MMIO_GPA + 0x604),
+	/* no REP: RIP moves on */
+	MW(pm3_e, 1, MMIO_GPA + 0x700, 0, 0x2b00, NC, 0x2b01, MMIO_GPA + 0x701),
 	HLT,
 };
 
@@ -457,14 +490,18 @@ static bool check_memory(void)
 	return !bad;
 }
 
-static bool enter_mode(struct guest *g, bool long_mode)
+enum mode { REAL, PROT32, LONG64 };
+
+static bool enter_mode(struct guest *g, enum mode mode)
 {
 	struct kvm_sregs sregs;
 	uint64_t *pdpt = (uint64_t *)(mem + GUEST_PDPT_GPA);
 	uint64_t *pd_mmio = (uint64_t *)(mem + PD_MMIO_GPA);
 
-	if (!long_mode)
+	if (mode == REAL)
 		return guest_enter_real(g, CODE_GPA, 0x8000);
+	if (mode == PROT32)	/* flat, no paging */
+		return guest_flat_mode(g, mem, false, CODE_GPA, 0x8000);
 
 	/* The 2 MiB at MMIO_GPA, identity-mapped (0-4 MiB by the lib). */
 	pdpt[MMIO_GPA >> 30] = PD_MMIO_GPA | GUEST_PTE_P | GUEST_PTE_RW;
@@ -477,16 +514,19 @@ static bool enter_mode(struct guest *g, bool long_mode)
 	return !ioctl(g->vcpu, KVM_SET_SREGS, &sregs);
 }
 
-static void run_mode(int kvm, bool long_mode, const struct step *steps,
+static void run_mode(int kvm, enum mode mode, const struct step *steps,
 		     unsigned int n)
 {
-	const char *m = long_mode ? "64-bit" : "real mode";
-	const uint8_t *end = long_mode ? lm_end : rm_end;
+	static const char * const names[] = { "real mode", "32-bit", "64-bit" };
+	static const uint8_t * const starts[] = { rm_start, pm_start, lm_start };
+	static const uint8_t * const ends[] = { rm_end, pm_end, lm_end };
+	const char *m = names[mode];
+	const uint8_t *end = ends[mode];
 	bool failed = false;
 	struct guest g;
 	unsigned int i;
 
-	guest_code = long_mode ? lm_start : rm_start;
+	guest_code = starts[mode];
 	guest_create(&g, kvm);
 	mem = alloc_aligned(MEM_SIZE, MiB);
 	shadow = calloc(0x8000, 1);
@@ -499,7 +539,7 @@ static void run_mode(int kvm, bool long_mode, const struct step *steps,
 	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
 	guest_add_vcpu(&g);
 
-	tap_ok(enter_mode(&g, long_mode), "%s: KVM_SET_SREGS/REGS", m);
+	tap_ok(enter_mode(&g, mode), "%s: KVM_SET_SREGS/REGS", m);
 	for (i = 0; i < n; i++) {
 		const struct step *s = &steps[i];
 		bool ok = !failed && do_step(&g, s);
@@ -518,7 +558,8 @@ static void run_mode(int kvm, bool long_mode, const struct step *steps,
 
 int main(void)
 {
-	int n = 4 + ARRAY_SIZE(rm_steps) + ARRAY_SIZE(lm_steps);
+	int n = 6 + ARRAY_SIZE(rm_steps) + ARRAY_SIZE(pm_steps) +
+		ARRAY_SIZE(lm_steps);
 	int kvm;
 
 	tap_plan(n);
@@ -529,8 +570,9 @@ int main(void)
 			tap_skip("this module does not run guests here", "string io");
 		return tap_finish();
 	}
-	run_mode(kvm, false, rm_steps, ARRAY_SIZE(rm_steps));
-	run_mode(kvm, true, lm_steps, ARRAY_SIZE(lm_steps));
+	run_mode(kvm, REAL, rm_steps, ARRAY_SIZE(rm_steps));
+	run_mode(kvm, PROT32, pm_steps, ARRAY_SIZE(pm_steps));
+	run_mode(kvm, LONG64, lm_steps, ARRAY_SIZE(lm_steps));
 	close(kvm);
 	return tap_finish();
 }
