@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The x86 instruction emulator, for now only what MMIO needs: the guest
- * touched a GPA that no memslot backs, the hardware gave us that GPA, and
- * we must learn from the instruction itself the access size, the direction
- * and the register or immediate involved. Neither SVM without decode
- * assists (QEMU's TCG) nor any hardware gives the instruction bytes, so
- * they are fetched at CS.base + RIP through the guest's own page tables.
+ * The x86 instruction emulator, for now only what MMIO and string port I/O
+ * need: the guest touched a GPA that no memslot backs, the hardware gave
+ * us that GPA, and we must learn from the instruction itself the access
+ * size, the direction and the register or immediate involved. Neither SVM
+ * without decode assists (QEMU's TCG) nor any hardware gives the
+ * instruction bytes, so they are fetched at CS.base + RIP through the
+ * guest's own page tables.
  *
  * Known forms: MOV r/m,r and MOV r,r/m (88, 89, 8a, 8b), MOV r/m,imm
  * (c6 /0, c7 /0), MOV with a moffs (a0-a3), MOVZX and MOVSX (0f b6, b7,
  * be, bf), with the legacy prefixes 66, 67, segment overrides, LOCK, REP
- * (ignored, as the CPU does for these) and REX in 64-bit mode. String
- * instructions and read-modify-write forms are not emulated: they exit
- * with KVM_INTERNAL_ERROR_EMULATION and the instruction bytes.
+ * (ignored, as the CPU does for these) and REX in 64-bit mode; and the
+ * string forms MOVS, STOS and LODS (a4-a5, aa-ad), with or without REP,
+ * one iteration per exit as stock KVM does. A MOVS from MMIO to MMIO
+ * drops the data (stock makes a second exit for the write). Other
+ * instructions, read-modify-write forms among them, are not emulated:
+ * they exit with KVM_INTERNAL_ERROR_EMULATION and the instruction bytes.
+ * Segment limits and page protections are not checked.
  *
  * The guest page walk reads the tables and checks only the present bits:
  * the instruction did run, so its page was reachable a moment ago.
@@ -24,8 +29,6 @@
 #include <asm/processor-flags.h>
 
 #include "x86.h"
-
-#define EMU_MAX_INSN	15
 
 #define PTE_P		BIT_ULL(0)
 #define PTE_PS		BIT_ULL(7)
@@ -104,43 +107,60 @@ static int emu_walk(struct nkvm_vm *vm, const struct kvm_sregs *s, u64 la,
 	return -EFAULT;
 }
 
-/* Fetch up to 15 bytes at la; returns how many could be read. */
-static unsigned int emu_fetch(struct nkvm_vm *vm, const struct kvm_sregs *s,
-			      u64 la, bool mode64, u8 *buf)
+int nkvm_x86_translate(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs,
+		       u64 la, u64 *gpa)
 {
-	unsigned int got = 0;
+	return emu_walk(xv->vcpu.vm, sregs, la, gpa);
+}
 
-	while (got < EMU_MAX_INSN) {
-		u64 addr = mode64 ? la + got : (u32)(la + got);
-		unsigned int n = min_t(unsigned int, EMU_MAX_INSN - got,
+/* la .. la + len - 1, page by page: read into rbuf or write from wbuf. */
+static int emu_linear(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *s,
+		      bool mode64, u64 la, u8 *rbuf, const u8 *wbuf,
+		      unsigned int len)
+{
+	struct nkvm_vm *vm = xv->vcpu.vm;
+	unsigned int done = 0;
+
+	while (done < len) {
+		u64 addr = mode64 ? la + done : (u32)(la + done);
+		unsigned int n = min_t(unsigned int, len - done,
 				       PAGE_SIZE - offset_in_page(addr));
 		u64 gpa;
+		int r;
 
-		if (emu_walk(vm, s, addr, &gpa) ||
-		    nkvm_read_guest(vm, gpa, buf + got, n))
-			break;
-		got += n;
+		if (emu_walk(vm, s, addr, &gpa))
+			return -EFAULT;
+		if (wbuf)
+			r = nkvm_write_guest(vm, gpa, wbuf + done, n);
+		else
+			r = nkvm_read_guest(vm, gpa, rbuf + done, n);
+		if (r)
+			return r;
+		done += n;
 	}
-	return got;
+	return 0;
+}
+
+int nkvm_x86_read_linear(struct nkvm_x86_vcpu *xv,
+			 const struct kvm_sregs *sregs, bool mode64, u64 la,
+			 void *buf, unsigned int len)
+{
+	return emu_linear(xv, sregs, mode64, la, buf, NULL, len);
+}
+
+int nkvm_x86_write_linear(struct nkvm_x86_vcpu *xv,
+			  const struct kvm_sregs *sregs, bool mode64, u64 la,
+			  const void *buf, unsigned int len)
+{
+	return emu_linear(xv, sregs, mode64, la, NULL, buf, len);
 }
 
 /* The decoder. */
 
-struct emu_insn {
-	const u8 *bytes;
-	unsigned int avail;		/* bytes fetched */
-	unsigned int len;		/* bytes decoded so far */
-	bool mode64;
-	unsigned int opsz;		/* operand size, bytes */
-	unsigned int adsz;		/* address size, bytes */
-	u8 rex;
-	u8 modrm;
-};
-
 #define REX_W	0x8
 #define REX_R	0x4
 
-static int emu_next(struct emu_insn *in, u8 *b)
+static int emu_next(struct nkvm_x86_insn *in, u8 *b)
 {
 	if (in->len >= in->avail)
 		return -EINVAL;
@@ -149,7 +169,7 @@ static int emu_next(struct emu_insn *in, u8 *b)
 }
 
 /* A little-endian immediate of size bytes, sign-extended to 64 bits. */
-static int emu_imm(struct emu_insn *in, unsigned int size, u64 *v)
+static int emu_imm(struct nkvm_x86_insn *in, unsigned int size, u64 *v)
 {
 	u64 val = 0;
 	unsigned int i;
@@ -166,7 +186,7 @@ static int emu_imm(struct emu_insn *in, unsigned int size, u64 *v)
 	return 0;
 }
 
-static int emu_skip(struct emu_insn *in, unsigned int n)
+static int emu_skip(struct nkvm_x86_insn *in, unsigned int n)
 {
 	if (in->len + n > in->avail)
 		return -EINVAL;
@@ -175,7 +195,7 @@ static int emu_skip(struct emu_insn *in, unsigned int n)
 }
 
 /* ModRM with a memory operand, and the SIB and displacement after it. */
-static int emu_modrm(struct emu_insn *in)
+static int emu_modrm(struct nkvm_x86_insn *in)
 {
 	unsigned int mod, rm;
 	u8 sib;
@@ -207,7 +227,7 @@ static int emu_modrm(struct emu_insn *in)
 	return 0;
 }
 
-static unsigned int emu_modrm_reg(const struct emu_insn *in)
+static unsigned int emu_modrm_reg(const struct nkvm_x86_insn *in)
 {
 	return ((in->modrm >> 3) & 7) | ((in->rex & REX_R) ? 8 : 0);
 }
@@ -229,7 +249,7 @@ static u64 *emu_gpr(struct nkvm_x86_vcpu *xv, unsigned int reg)
 }
 
 /* Without REX, byte registers 4-7 are AH, CH, DH and BH. */
-static bool emu_high8(const struct emu_insn *in, unsigned int reg,
+static bool emu_high8(const struct nkvm_x86_insn *in, unsigned int reg,
 		      unsigned int size)
 {
 	return size == 1 && !in->rex && reg >= 4 && reg < 8;
@@ -270,6 +290,151 @@ static void emu_set_reg(struct nkvm_x86_vcpu *xv, unsigned int reg,
 	}
 }
 
+/* Fetch up to 15 bytes at la; returns how many could be read. */
+static unsigned int emu_fetch(struct nkvm_x86_vcpu *xv,
+			      const struct kvm_sregs *s, u64 la, bool mode64,
+			      u8 *buf)
+{
+	unsigned int got = 0;
+
+	while (got < NKVM_X86_MAX_INSN) {
+		u64 addr = mode64 ? la + got : (u32)(la + got);
+		unsigned int n = min_t(unsigned int, NKVM_X86_MAX_INSN - got,
+				       PAGE_SIZE - offset_in_page(addr));
+
+		if (emu_linear(xv, s, mode64, addr, buf + got, NULL, n))
+			break;
+		got += n;
+	}
+	return got;
+}
+
+static bool emu_mode64(const struct kvm_sregs *s)
+{
+	return (s->efer & EFER_LMA) && s->cs.l;
+}
+
+int nkvm_x86_decode_prefixes(struct nkvm_x86_vcpu *xv,
+			     const struct kvm_sregs *sregs,
+			     struct nkvm_x86_insn *in)
+{
+	bool opsz_pfx = false, adsz_pfx = false;
+	u8 b;
+
+	memset(in, 0, sizeof(*in));
+	in->seg = -1;
+	in->rip = xv->regs.rip;
+	in->mode64 = emu_mode64(sregs);
+	if (in->mode64) {
+		in->opsz = 4;
+		in->adsz = 8;
+		in->next_rip_mask = ~0ULL;
+	} else if (sregs->cs.db && (sregs->cr0 & X86_CR0_PE)) {
+		in->opsz = 4;
+		in->adsz = 4;
+		in->next_rip_mask = 0xffffffff;
+	} else {
+		in->opsz = 2;
+		in->adsz = 2;
+		in->next_rip_mask = 0xffff;
+	}
+	in->avail = emu_fetch(xv, sregs, sregs->cs.base + in->rip, in->mode64,
+			      in->bytes);
+
+	/* Legacy prefixes, in any order; REX only right before the opcode. */
+	for (;;) {
+		if (emu_next(in, &b))
+			return -EINVAL;
+		switch (b) {
+		case 0x66:
+			opsz_pfx = true;
+			break;
+		case 0x67:
+			adsz_pfx = true;
+			break;
+		case 0x26: case 0x2e: case 0x36: case 0x3e:
+			in->seg = (b >> 3) & 3;		/* ES, CS, SS, DS */
+			break;
+		case 0x64: case 0x65:
+			in->seg = NKVM_SEG_FS + (b & 1);
+			break;
+		case 0xf0:
+			break;
+		case 0xf2: case 0xf3:
+			in->rep = b;
+			break;
+		default:
+			if (in->mode64 && (b & 0xf0) == 0x40) {
+				in->rex = b;
+				continue;
+			}
+			goto opcode;
+		}
+		in->rex = 0;
+	}
+opcode:
+	in->opcode = b;
+	if (opsz_pfx)
+		in->opsz = in->opsz == 2 ? 4 : 2;
+	if (adsz_pfx)
+		in->adsz = in->adsz == 4 ? 2 : 4;	/* 64 -> 32 too */
+	/* REX.W wins over 66. */
+	if (in->rex & REX_W)
+		in->opsz = 8;
+	return 0;
+}
+
+u64 nkvm_x86_insn_next_rip(const struct nkvm_x86_insn *in)
+{
+	return (in->rip + in->len) & in->next_rip_mask;
+}
+
+u64 nkvm_x86_str_mask(unsigned int adsz, u64 reg)
+{
+	if (adsz == 2)
+		return (u16)reg;
+	if (adsz == 4)
+		return (u32)reg;
+	return reg;
+}
+
+void nkvm_x86_str_add(unsigned int adsz, u64 *reg, s64 delta)
+{
+	u64 val = *reg + delta;
+
+	if (adsz == 2)
+		*reg = (*reg & ~0xffffULL) | (u16)val;
+	else if (adsz == 4)
+		*reg = (u32)val;	/* 32-bit writes zero-extend */
+	else
+		*reg = val;
+}
+
+static const struct kvm_segment *emu_seg(const struct kvm_sregs *s, int seg)
+{
+	switch (seg) {
+	case NKVM_SEG_ES:	return &s->es;
+	case NKVM_SEG_CS:	return &s->cs;
+	case NKVM_SEG_SS:	return &s->ss;
+	case NKVM_SEG_FS:	return &s->fs;
+	case NKVM_SEG_GS:	return &s->gs;
+	default:		return &s->ds;
+	}
+}
+
+u64 nkvm_x86_str_linear(const struct kvm_sregs *sregs, bool mode64,
+			unsigned int adsz, int seg, u64 reg)
+{
+	u64 la = nkvm_x86_str_mask(adsz, reg);
+
+	/* 64-bit mode has bases only in FS and GS. */
+	if (!mode64)
+		return (u32)(emu_seg(sregs, seg)->base + la);
+	if (seg == NKVM_SEG_FS || seg == NKVM_SEG_GS)
+		la += emu_seg(sregs, seg)->base;
+	return la;
+}
+
 /* What the decoder found: one MMIO access. */
 struct emu_op {
 	bool write;
@@ -282,47 +447,11 @@ struct emu_op {
 	bool high8;
 };
 
-static int emu_decode(struct nkvm_x86_vcpu *xv, struct emu_insn *in,
+static int emu_decode(struct nkvm_x86_vcpu *xv, struct nkvm_x86_insn *in,
 		      struct emu_op *op)
 {
-	bool opsz_pfx = false, adsz_pfx = false, prefix = true;
 	unsigned int reg;
-	u8 b;
-
-	/* Legacy prefixes, in any order; REX only right before the opcode. */
-	while (prefix) {
-		if (emu_next(in, &b))
-			return -EINVAL;
-		switch (b) {
-		case 0x66:
-			opsz_pfx = true;
-			in->rex = 0;
-			break;
-		case 0x67:
-			adsz_pfx = true;
-			in->rex = 0;
-			break;
-		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64:
-		case 0x65: case 0xf0: case 0xf2: case 0xf3:
-			/* The GPA comes from the hardware: no address needed. */
-			in->rex = 0;
-			break;
-		default:
-			if (in->mode64 && (b & 0xf0) == 0x40) {
-				in->rex = b;
-				break;
-			}
-			prefix = false;
-			break;
-		}
-	}
-	if (opsz_pfx)
-		in->opsz = in->opsz == 2 ? 4 : 2;
-	if (adsz_pfx)
-		in->adsz = in->adsz == 4 ? 2 : 4;	/* 64 -> 32 too */
-	/* REX.W wins over 66. */
-	if (in->rex & REX_W)
-		in->opsz = 8;
+	u8 b = in->opcode;
 
 	memset(op, 0, sizeof(*op));
 	switch (b) {
@@ -384,8 +513,8 @@ static int emu_decode(struct nkvm_x86_vcpu *xv, struct emu_insn *in,
 	}
 }
 
-static void emu_failure(struct nkvm_x86_vcpu *xv, const u8 *bytes,
-			unsigned int n, u64 gpa)
+void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,
+				const struct nkvm_x86_insn *in, u64 gpa)
 {
 	struct kvm_run *run = xv->vcpu.run;
 
@@ -394,48 +523,137 @@ static void emu_failure(struct nkvm_x86_vcpu *xv, const u8 *bytes,
 	run->emulation_failure.flags = 0;
 	/* flags + the 16 bytes of insn_size/insn_bytes, then the GPA. */
 	run->emulation_failure.ndata = 4;
-	if (n) {
+	if (in->avail) {
 		run->emulation_failure.flags =
 			KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
-		run->emulation_failure.insn_size = n;
+		run->emulation_failure.insn_size = in->avail;
 		memset(run->emulation_failure.insn_bytes, 0x90,
 		       sizeof(run->emulation_failure.insn_bytes));
-		memcpy(run->emulation_failure.insn_bytes, bytes, n);
+		memcpy(run->emulation_failure.insn_bytes, in->bytes, in->avail);
 	}
 	run->internal.data[3] = gpa;
+}
+
+/* String MMIO: STOS, LODS and MOVS, one iteration per exit. */
+
+#define OP_MOVS		0xa4
+#define OP_STOS		0xaa
+#define OP_LODS		0xac
+
+/* One iteration's moves of rSI, rDI and (REP) rCX. */
+static void emu_str_step(struct nkvm_x86_vcpu *xv, u8 op, unsigned int adsz,
+			 bool rep, unsigned int size)
+{
+	struct kvm_regs *regs = &xv->regs;
+	s64 delta = (regs->rflags & X86_EFLAGS_DF) ? -(s64)size : size;
+
+	if (op != OP_STOS)
+		nkvm_x86_str_add(adsz, &regs->rsi, delta);
+	if (op != OP_LODS)
+		nkvm_x86_str_add(adsz, &regs->rdi, delta);
+	if (rep)
+		nkvm_x86_str_add(adsz, &regs->rcx, -1);
+}
+
+static int emu_string_mmio(struct nkvm_x86_vcpu *xv,
+			   const struct kvm_sregs *sregs,
+			   struct nkvm_x86_insn *in, u64 gpa)
+{
+	unsigned int size = (in->opcode & 1) ? in->opsz : 1;
+	int src_seg = in->seg >= 0 ? in->seg : NKVM_SEG_DS;
+	u64 next_rip = nkvm_x86_insn_next_rip(in);
+	struct kvm_run *run = xv->vcpu.run;
+	struct kvm_regs *regs = &xv->regs;
+	u8 op = in->opcode & ~1;
+	u64 data = 0, la, addr;
+	bool write;
+
+	/* Nothing to do; the CPU would not have faulted. */
+	if (in->rep && !nkvm_x86_str_mask(in->adsz, regs->rcx)) {
+		regs->rip = next_rip;
+		return 1;
+	}
+	/* LODS and MOVS read at seg:rSI, STOS and MOVS write at ES:rDI. */
+	if (op == OP_STOS) {
+		write = true;
+		data = regs->rax;
+	} else {
+		la = nkvm_x86_str_linear(sregs, in->mode64, in->adsz, src_seg,
+					 regs->rsi);
+		/* MOVS from memory: the write is the MMIO one. */
+		write = op == OP_MOVS &&
+			!nkvm_x86_read_linear(xv, sregs, in->mode64, la,
+					      &data, size);
+	}
+	if (write)
+		la = nkvm_x86_str_linear(sregs, in->mode64, in->adsz,
+					 NKVM_SEG_ES, regs->rdi);
+	if (nkvm_x86_translate(xv, sregs, la, &addr)) {
+		nkvm_x86_emulation_failure(xv, in, gpa);
+		return 0;
+	}
+
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = addr;
+	run->mmio.len = size;
+	run->mmio.is_write = write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write) {
+		/* As stock: the iteration is done; REP runs again. */
+		memcpy(run->mmio.data, &data, size);
+		emu_str_step(xv, op, in->adsz, in->rep, size);
+		if (!in->rep)
+			regs->rip = next_rip;
+		return 0;
+	}
+	memset(&xv->mmio, 0, sizeof(xv->mmio));
+	xv->mmio.pending = true;
+	xv->mmio.len = size;
+	xv->mmio.dst_size = size;	/* LODS: rAX, encoding 0 */
+	xv->mmio.str = op;
+	xv->mmio.rep = in->rep;
+	xv->mmio.adsz = in->adsz;
+	xv->mmio.rip = in->rip;
+	xv->mmio.next_rip = next_rip;
+	return 0;
+}
+
+/* A MOVS read from MMIO: its data goes to ES:rDI. */
+static void emu_complete_movs(struct nkvm_x86_vcpu *xv,
+			      const struct kvm_sregs *sregs, u64 val)
+{
+	struct nkvm_x86_mmio *m = &xv->mmio;
+	bool mode64 = emu_mode64(sregs);
+	u64 la;
+
+	la = nkvm_x86_str_linear(sregs, mode64, m->adsz, NKVM_SEG_ES,
+				 xv->regs.rdi);
+	/* Not RAM either (MMIO to MMIO): the data is dropped. */
+	if (nkvm_x86_write_linear(xv, sregs, mode64, la, &val, m->len))
+		pr_debug("nkvm: MOVS from MMIO to %#llx dropped\n", la);
 }
 
 int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,
 			  const struct kvm_sregs *sregs, u64 gpa)
 {
 	struct kvm_run *run = xv->vcpu.run;
-	u8 bytes[EMU_MAX_INSN];
-	struct emu_insn in = { .bytes = bytes };
+	struct nkvm_x86_insn in;
 	struct emu_op op;
-	u64 rip = xv->regs.rip, next_rip;
-	u64 mask;
+	u64 next_rip;
 
-	in.mode64 = (sregs->efer & EFER_LMA) && sregs->cs.l;
-	if (in.mode64) {
-		in.opsz = 4;
-		in.adsz = 8;
-		mask = ~0ULL;
-	} else if (sregs->cs.db && (sregs->cr0 & X86_CR0_PE)) {
-		in.opsz = 4;
-		in.adsz = 4;
-		mask = 0xffffffff;
-	} else {
-		in.opsz = 2;
-		in.adsz = 2;
-		mask = 0xffff;
-	}
-	in.avail = emu_fetch(xv->vcpu.vm, sregs, sregs->cs.base + rip,
-			     in.mode64, bytes);
-	if (emu_decode(xv, &in, &op)) {
-		emu_failure(xv, bytes, in.avail, gpa);
+	if (nkvm_x86_decode_prefixes(xv, sregs, &in)) {
+		nkvm_x86_emulation_failure(xv, &in, gpa);
 		return 0;
 	}
-	next_rip = (rip + in.len) & mask;
+	switch (in.opcode) {
+	case 0xa4: case 0xa5: case 0xaa: case 0xab: case 0xac: case 0xad:
+		return emu_string_mmio(xv, sregs, &in, gpa);
+	}
+	if (emu_decode(xv, &in, &op)) {
+		nkvm_x86_emulation_failure(xv, &in, gpa);
+		return 0;
+	}
+	next_rip = nkvm_x86_insn_next_rip(&in);
 
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
@@ -448,18 +666,20 @@ int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,
 		xv->regs.rip = next_rip;
 		return 0;
 	}
+	memset(&xv->mmio, 0, sizeof(xv->mmio));
 	xv->mmio.pending = true;
 	xv->mmio.sign = op.sign;
 	xv->mmio.high8 = op.high8;
 	xv->mmio.reg = op.reg;
 	xv->mmio.len = op.len;
 	xv->mmio.dst_size = op.dst_size;
-	xv->mmio.rip = rip;
+	xv->mmio.rip = in.rip;
 	xv->mmio.next_rip = next_rip;
 	return 0;
 }
 
-bool nkvm_x86_complete_mmio(struct nkvm_x86_vcpu *xv)
+bool nkvm_x86_complete_mmio(struct nkvm_x86_vcpu *xv,
+			    const struct kvm_sregs *sregs)
 {
 	struct nkvm_x86_mmio *m = &xv->mmio;
 	u64 val = 0;
@@ -469,6 +689,16 @@ bool nkvm_x86_complete_mmio(struct nkvm_x86_vcpu *xv)
 	if (xv->regs.rip != m->rip)
 		return false;
 	memcpy(&val, xv->vcpu.run->mmio.data, m->len);
+	if (m->str) {
+		if (m->str == OP_MOVS)
+			emu_complete_movs(xv, sregs, val);
+		else
+			emu_set_reg(xv, 0, m->len, false, val);
+		emu_str_step(xv, m->str, m->adsz, m->rep, m->len);
+		if (!m->rep)
+			xv->regs.rip = m->next_rip;
+		return true;
+	}
 	if (m->sign && m->len < 8 && (val & (1ULL << (8 * m->len - 1))))
 		val |= ~0ULL << (8 * m->len);
 	emu_set_reg(xv, m->reg, m->dst_size, m->high8, val);

@@ -19,7 +19,8 @@
  *    layer (msr.c), which asks svm_get_msr/svm_set_msr for the VMCB's.
  *  - Nested paging: one table per vCPU (svm_npt.c).
  *  - MMIO (NPF outside the memslots): the x86 emulator (emulate.c).
- *  - Not yet: INS/OUTS, debug-register accesses, CR/EFER write checks;
+ *  - INS/OUTS: the x86 emulator too (pio.c).
+ *  - Not yet: debug-register accesses, CR/EFER write checks;
  *    they exit with an internal error (or #GP for MSRs).
  */
 #define pr_fmt(fmt) "nkvm: " fmt
@@ -722,17 +723,25 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	u64 info = sv->vmcb->control.exit_info_1;
 	struct kvm_run *run = xv->vcpu.run;
+	struct kvm_sregs sregs;
 	unsigned int size;
 	void *data;
-
-	/* INS/OUTS need the guest's memory: not yet. */
-	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK))
-		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+	int r;
 
 	/* The size field is one-hot: bit 0 one byte, 1 two, 2 four. */
 	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	if (size != 1 && size != 2 && size != 4)
 		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+
+	/* INS/OUTS: the emulator (pio.c); a stray REP on IN/OUT is ignored. */
+	if (info & SVM_IOIO_STR_MASK) {
+		svm_get_sregs(xv, &sregs);
+		r = nkvm_x86_string_pio(xv, &sregs, &sv->strio,
+					info & SVM_IOIO_TYPE_MASK, size,
+					info >> 16);
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+		return r;
+	}
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = (info & SVM_IOIO_TYPE_MASK) ? KVM_EXIT_IO_IN :
@@ -740,8 +749,8 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	run->io.size = size;
 	run->io.port = info >> 16;
 	run->io.count = 1;
-	run->io.data_offset = PAGE_SIZE;	/* the vCPU area's page 1 */
-	data = page_address(xv->vcpu.mmap_pages[1]);
+	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
+	data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
 	if (run->io.direction == KVM_EXIT_IO_OUT)
 		memcpy(data, &xv->regs.rax, size);
 
@@ -756,7 +765,7 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 
 static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	void *data = page_address(xv->vcpu.mmap_pages[1]);
+	void *data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
 	u32 val = 0;
 
 	sv->pio_pending = false;
@@ -784,10 +793,16 @@ static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
 {
 	struct svm_vcpu *sv = xv->vendor;
+	struct kvm_sregs sregs;
 
 	if (sv->pio_pending)
 		svm_complete_pio(xv, sv);
-	if (xv->mmio.pending && nkvm_x86_complete_mmio(xv))
+	if (sv->strio.pending || xv->mmio.pending)
+		svm_get_sregs(xv, &sregs);
+	if (sv->strio.pending &&
+	    nkvm_x86_complete_string_pio(xv, &sregs, &sv->strio))
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	if (xv->mmio.pending && nkvm_x86_complete_mmio(xv, &sregs))
 		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	return 0;
 }
@@ -839,6 +854,7 @@ static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	svm_init_vmcb(sv);
 	svm_reset_regs(xv);
 	sv->pio_pending = false;
+	sv->strio.pending = false;
 	sv->injected = SVM_INJ_NONE;
 	sv->awaiting_iret = false;
 	xv->mmio.pending = false;

@@ -58,6 +58,8 @@ struct svm_vcpu {
 	u8 pio_size;
 	u64 pio_rip;
 	u64 pio_next_rip;
+	/* [m] An INS whose data the next run stores. */
+	struct nkvm_x86_strio strio;
 
 	/* [m] Which event slot (enum svm_inj) the last entry injected. */
 	u8 injected;
