@@ -28,6 +28,8 @@
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 
+#include <nkvm/iobus.h>
+
 #include "x86.h"
 
 #define PTE_P		BIT_ULL(0)
@@ -540,6 +542,32 @@ void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,
 #define OP_STOS		0xaa
 #define OP_LODS		0xac
 
+/*
+ * Offer an MMIO access to the in-kernel devices (ioeventfds, coalesced
+ * zones) before userspace: 1 when one took it (the caller has completed
+ * the instruction for a write), 0 to exit with kvm_run as filled.
+ */
+static int emu_mmio_in_kernel(struct nkvm_x86_vcpu *xv, u64 gpa,
+			      unsigned int len, bool write, void *val)
+{
+	if (write)
+		return !nkvm_io_bus_write(&xv->vcpu, NKVM_MMIO_BUS, gpa, len, val);
+	return !nkvm_io_bus_read(&xv->vcpu, NKVM_MMIO_BUS, gpa, len, val);
+}
+
+/* A read set up in xv->mmio: complete it at once if a device answers. */
+static int emu_mmio_read_in_kernel(struct nkvm_x86_vcpu *xv,
+				   const struct kvm_sregs *sregs, u64 gpa,
+				   unsigned int len)
+{
+	struct kvm_run *run = xv->vcpu.run;
+
+	if (!emu_mmio_in_kernel(xv, gpa, len, false, run->mmio.data))
+		return 0;
+	nkvm_x86_complete_mmio(xv, sregs);
+	return 1;
+}
+
 /* One iteration's moves of rSI, rDI and (REP) rCX. */
 static void emu_str_step(struct nkvm_x86_vcpu *xv, u8 op, unsigned int adsz,
 			 bool rep, unsigned int size)
@@ -604,7 +632,7 @@ static int emu_string_mmio(struct nkvm_x86_vcpu *xv,
 		emu_str_step(xv, op, in->adsz, in->rep, size);
 		if (!in->rep)
 			regs->rip = next_rip;
-		return 0;
+		return emu_mmio_in_kernel(xv, addr, size, true, &data);
 	}
 	memset(&xv->mmio, 0, sizeof(xv->mmio));
 	xv->mmio.pending = true;
@@ -615,7 +643,7 @@ static int emu_string_mmio(struct nkvm_x86_vcpu *xv,
 	xv->mmio.adsz = in->adsz;
 	xv->mmio.rip = in->rip;
 	xv->mmio.next_rip = next_rip;
-	return 0;
+	return emu_mmio_read_in_kernel(xv, sregs, addr, size);
 }
 
 /* A MOVS read from MMIO: its data goes to ES:rDI. */
@@ -664,7 +692,7 @@ int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,
 		/* Complete from the guest's view: RIP moves on now. */
 		memcpy(run->mmio.data, &op.data, op.len);
 		xv->regs.rip = next_rip;
-		return 0;
+		return emu_mmio_in_kernel(xv, gpa, op.len, true, &op.data);
 	}
 	memset(&xv->mmio, 0, sizeof(xv->mmio));
 	xv->mmio.pending = true;
@@ -675,7 +703,7 @@ int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,
 	xv->mmio.dst_size = op.dst_size;
 	xv->mmio.rip = in.rip;
 	xv->mmio.next_rip = next_rip;
-	return 0;
+	return emu_mmio_read_in_kernel(xv, sregs, gpa, op.len);
 }
 
 bool nkvm_x86_complete_mmio(struct nkvm_x86_vcpu *xv,

@@ -36,8 +36,10 @@ struct nkvm_x86_mmio {
  * KVM_EXIT_INTERNAL_ERROR when the instruction is not one we know. A
  * string instruction does one iteration per exit; under REP, RCX counts
  * it and RIP stays on the instruction, which the guest runs again (with
- * RCX 0 it does nothing). Returns 0 (an exit for userspace), 1 (enter the
- * guest again) or -errno. Called with vcpu->mutex held, from the vCPU
+ * RCX 0 it does nothing). An in-kernel device on the MMIO bus (an
+ * ioeventfd, a coalesced zone) gets the access first; when it takes it,
+ * the instruction completes here. Returns 0 (an exit for userspace), 1
+ * (enter the guest again) or -errno. Called with vcpu->mutex held, from the vCPU
  * thread (whose mm is the VM's).
  */
 int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,

@@ -25,6 +25,8 @@
  */
 #define pr_fmt(fmt) "nkvm: " fmt
 
+#include <nkvm/iobus.h>
+
 #include "svm.h"
 
 #include <linux/cpuhotplug.h>
@@ -719,50 +721,6 @@ static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 0;
 }
 
-static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
-{
-	u64 info = sv->vmcb->control.exit_info_1;
-	struct kvm_run *run = xv->vcpu.run;
-	struct kvm_sregs sregs;
-	unsigned int size;
-	void *data;
-	int r;
-
-	/* The size field is one-hot: bit 0 one byte, 1 two, 2 four. */
-	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
-	if (size != 1 && size != 2 && size != 4)
-		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
-
-	/* INS/OUTS: the emulator (pio.c); a stray REP on IN/OUT is ignored. */
-	if (info & SVM_IOIO_STR_MASK) {
-		svm_get_sregs(xv, &sregs);
-		r = nkvm_x86_string_pio(xv, &sregs, &sv->strio,
-					info & SVM_IOIO_TYPE_MASK, size,
-					info >> 16);
-		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-		return r;
-	}
-
-	run->exit_reason = KVM_EXIT_IO;
-	run->io.direction = (info & SVM_IOIO_TYPE_MASK) ? KVM_EXIT_IO_IN :
-							  KVM_EXIT_IO_OUT;
-	run->io.size = size;
-	run->io.port = info >> 16;
-	run->io.count = 1;
-	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
-	data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
-	if (run->io.direction == KVM_EXIT_IO_OUT)
-		memcpy(data, &xv->regs.rax, size);
-
-	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
-	sv->pio_pending = true;
-	sv->pio_in = run->io.direction == KVM_EXIT_IO_IN;
-	sv->pio_size = size;
-	sv->pio_rip = xv->regs.rip;
-	sv->pio_next_rip = sv->vmcb->control.exit_info_2;
-	return 0;
-}
-
 static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	void *data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
@@ -788,6 +746,57 @@ static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	}
 	xv->regs.rip = sv->pio_next_rip;
 	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	u64 info = sv->vmcb->control.exit_info_1;
+	struct kvm_run *run = xv->vcpu.run;
+	struct kvm_sregs sregs;
+	unsigned int size;
+	void *data;
+	int r;
+
+	/* The size field is one-hot: bit 0 one byte, 1 two, 2 four. */
+	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	if (size != 1 && size != 2 && size != 4)
+		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+
+	/* INS/OUTS: the emulator (pio.c); a stray REP on IN/OUT is ignored. */
+	if (info & SVM_IOIO_STR_MASK) {
+		svm_get_sregs(xv, &sregs);
+		r = nkvm_x86_string_pio(xv, &sregs, &sv->strio,
+					info & SVM_IOIO_TYPE_MASK, size,
+					info >> 16);
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+		return r;
+	}
+
+	data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
+	sv->pio_in = info & SVM_IOIO_TYPE_MASK;
+	sv->pio_size = size;
+	sv->pio_rip = xv->regs.rip;
+	sv->pio_next_rip = sv->vmcb->control.exit_info_2;
+	if (!sv->pio_in)
+		memcpy(data, &xv->regs.rax, size);
+
+	/* An in-kernel device (an ioeventfd, a coalesced zone) first. */
+	if (sv->pio_in ?
+	    !nkvm_io_bus_read(&xv->vcpu, NKVM_PIO_BUS, info >> 16, size, data) :
+	    !nkvm_io_bus_write(&xv->vcpu, NKVM_PIO_BUS, info >> 16, size, data)) {
+		svm_complete_pio(xv, sv);
+		return 1;
+	}
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = sv->pio_in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = info >> 16;
+	run->io.count = 1;
+	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
+	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
+	sv->pio_pending = true;
+	return 0;
 }
 
 static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
@@ -839,7 +848,7 @@ static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	if (r == -ENOENT && !(info & (NPF_FETCH | NPF_GUEST_PAGE))) {
 		svm_get_sregs(xv, &sregs);
 		r = nkvm_x86_emulate_mmio(xv, &sregs, gpa);
-		if (!r && xv->vcpu.run->exit_reason == KVM_EXIT_MMIO)
+		if (r > 0 || (!r && xv->vcpu.run->exit_reason == KVM_EXIT_MMIO))
 			sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 		return r;
 	}
