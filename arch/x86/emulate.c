@@ -55,7 +55,7 @@ static int emu_walk32(struct nkvm_vm *vm, const struct kvm_sregs *s,
 		return 0;
 	}
 	if (nkvm_read_guest(vm, (pde & 0xfffff000) + ((la >> 12) & 0x3ff) * 4,
-			 &pte, 4))
+			     &pte, 4))
 		return -EFAULT;
 	if (!(pte & PTE_P))
 		return -EFAULT;
@@ -102,6 +102,12 @@ static int emu_walk(struct nkvm_vm *vm, const struct kvm_sregs *s, u64 la,
 		table = pte & PTE_ADDR;
 	}
 	return -EFAULT;
+}
+
+int nkvm_x86_gva_to_gpa(struct nkvm_vm *vm, const struct kvm_sregs *sregs,
+			u64 la, u64 *gpa)
+{
+	return emu_walk(vm, sregs, la, gpa);
 }
 
 /* Fetch up to 15 bytes at la; returns how many could be read. */

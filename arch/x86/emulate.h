@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct kvm_sregs;
+struct nkvm_vm;
 struct nkvm_x86_vcpu;
 
 /* An MMIO read that the next KVM_RUN completes with run->mmio.data. */
@@ -43,5 +44,13 @@ int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,
  * meanwhile and the instruction was abandoned.
  */
 bool nkvm_x86_complete_mmio(struct nkvm_x86_vcpu *xv);
+
+/*
+ * Linear address la to guest physical through the guest's paging as the
+ * special registers describe it (none: la itself). Only present bits are
+ * checked. 0, or -EFAULT when a level is not present or unreadable.
+ */
+int nkvm_x86_gva_to_gpa(struct nkvm_vm *vm, const struct kvm_sregs *sregs,
+			u64 la, u64 *gpa);
 
 #endif /* _NKVM_X86_EMULATE_H */
