@@ -55,7 +55,7 @@ static int emu_walk32(struct nkvm_vm *vm, const struct kvm_sregs *s,
 		return 0;
 	}
 	if (nkvm_read_guest(vm, (pde & 0xfffff000) + ((la >> 12) & 0x3ff) * 4,
-			     &pte, 4))
+			    &pte, 4))
 		return -EFAULT;
 	if (!(pte & PTE_P))
 		return -EFAULT;
