@@ -246,10 +246,13 @@ static u64 cpuid_xcr0_allowed(struct nkvm_x86_vcpu *xv)
 	return (e->eax | ((u64)e->edx << 32)) & nkvm_x86_supported_xcr0();
 }
 
+/* As stock, nothing is reserved by CPUID until a table is set. */
 u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv)
 {
 	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, 1, 0);
 
+	if (!xv->cpuid_set)
+		return 0;
 	if (!e || !(e->ecx & F(XSAVE)))
 		return X86_CR4_OSXSAVE;
 	return 0;
@@ -277,6 +280,7 @@ long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 	kvfree(xv->cpuid);
 	xv->cpuid = e;
 	xv->cpuid_nent = c.nent;
+	xv->cpuid_set = true;
 	xv->xcr0_allowed = cpuid_xcr0_allowed(xv);
 	return 0;
 }

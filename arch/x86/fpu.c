@@ -103,9 +103,20 @@ void nkvm_x86_load_guest_xcr0(struct nkvm_x86_vcpu *xv)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, xv->xcr0);
 }
 
+/*
+ * XSETBV exits, so XCR0 still holds xv->xcr0 here, except on hardware
+ * that does not honour the intercept (QEMU's TCG): there the guest wrote
+ * XCR0 itself, and what it wrote is its XCR0 from now on.
+ */
 void nkvm_x86_load_host_xcr0(struct nkvm_x86_vcpu *xv)
 {
-	if (nkvm_host_xcr0 && xv->xcr0 != nkvm_host_xcr0)
+	u64 xcr0;
+
+	if (!nkvm_host_xcr0)
+		return;
+	xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	xv->xcr0 = xcr0;
+	if (xcr0 != nkvm_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, nkvm_host_xcr0);
 }
 
