@@ -5,14 +5,18 @@
  * uses when the guest executes CPUID.
  *
  * A feature is offered only when the host has it and nkvm handles what it
- * implies (no XSAVE/AVX yet: the guest's extended state is not switched).
+ * implies: XSAVE and AVX with the XCR0 components of fpu.c, described in
+ * leaf 0xD. As stock, OSXSAVE and the XSAVE size in leaf 0xD follow the
+ * guest's CR4 and XCR0 when the guest executes CPUID.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeatures.h>
+#include <asm/fpu/types.h>
 #include <asm/processor.h>
+#include <asm/processor-flags.h>
 
 #include "x86.h"
 
@@ -20,6 +24,7 @@
 #define CPUID_KVM_SIGNATURE	0x40000000
 #define CPUID_KVM_FEATURES	0x40000001
 #define CPUID_MAX_BASIC		0x7
+#define CPUID_XSTATE		0xd
 #define CPUID_MAX_EXT		0x80000008
 
 /* The bit of a cpufeatures.h flag inside its own CPUID register. */
@@ -39,7 +44,8 @@ static const struct {
 		    F(CLFLUSH) | F(MMX) | F(FXSR) | F(XMM) | F(XMM2) },
 	{ 1, R_ECX, F(XMM3) | F(PCLMULQDQ) | F(SSSE3) | F(CX16) |
 		    F(XMM4_1) | F(XMM4_2) | F(MOVBE) | F(POPCNT) | F(AES) |
-		    F(RDRAND) },
+		    F(XSAVE) | F(AVX) | F(RDRAND) },
+	{ CPUID_XSTATE, R_EAX, F(XSAVEOPT) | F(XGETBV1) },	/* subleaf 1 */
 	{ 7, R_EBX, F(FSGSBASE) | F(BMI1) | F(BMI2) | F(ERMS) | F(SMEP) |
 		    F(ADX) | F(CLFLUSHOPT) | F(SHA_NI) | F(RDSEED) },
 	{ 0x80000001, R_EDX, F(SYSCALL) | F(NX) | F(MMXEXT) | F(FXSR_OPT) |
@@ -76,24 +82,70 @@ static void cpuid_features(struct kvm_cpuid_entry2 *e, u32 leaf)
 }
 
 /* Upper bound of the entries cpuid_supported() writes. */
-#define CPUID_SUPPORTED_MAX	16
+#define CPUID_SUPPORTED_MAX	32
+
+/*
+ * Leaf 0xD for the components xcr0 (subleaf 0: which, and the area's
+ * size; 1: the XSAVE variants; then one subleaf per component from 2 on,
+ * each giving its size and offset). Returns the entries written.
+ */
+static unsigned int cpuid_xstate(struct kvm_cpuid_entry2 *e, unsigned int room,
+				 u64 xcr0)
+{
+	unsigned int n = 0, i;
+
+	cpuid_host(&e[n], CPUID_XSTATE, 0);
+	e[n].eax = lower_32_bits(xcr0);
+	e[n].edx = upper_32_bits(xcr0);
+	e[n].ebx = nkvm_x86_xsave_size(xcr0);
+	e[n].ecx = e[n].ebx;
+	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+
+	cpuid_host(&e[n], CPUID_XSTATE, 1);
+	e[n].eax &= cpuid_mask(CPUID_XSTATE, R_EAX);
+	e[n].ebx = 0;		/* no XSAVES/XSAVEC: no compacted size */
+	e[n].ecx = 0;		/* no supervisor state (IA32_XSS) */
+	e[n].edx = 0;
+	e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+
+	for (i = 2; i < 64 && n < room; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_host(&e[n], CPUID_XSTATE, i);
+		e[n].ecx &= BIT(1);	/* keep only the 64-byte alignment bit */
+		e[n].edx = 0;
+		e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	}
+	return n;
+}
 
 /* Fill e (room for CPUID_SUPPORTED_MAX entries); returns how many. */
 static unsigned int cpuid_supported(struct kvm_cpuid_entry2 *e)
 {
+	u64 xcr0 = nkvm_x86_supported_xcr0();
 	unsigned int n = 0;
 	u32 leaf, host_max;
 
 	cpuid_host(&e[n], 0, 0);
 	host_max = e[n].eax;
-	e[n++].eax = min_t(u32, host_max, CPUID_MAX_BASIC);
+	if (host_max < CPUID_XSTATE)
+		xcr0 = 0;
+	e[n++].eax = min_t(u32, host_max,
+			   xcr0 ? CPUID_XSTATE : CPUID_MAX_BASIC);
 
-	cpuid_features(&e[n++], 1);
+	cpuid_features(&e[n], 1);
+	if (!xcr0)
+		e[n].ecx &= ~F(XSAVE);
+	if (!(xcr0 & XFEATURE_MASK_YMM))
+		e[n].ecx &= ~F(AVX);
+	n++;
 	if (host_max >= 7) {
 		cpuid_features(&e[n], 7);
 		e[n].eax = 0;	/* only subleaf 0 */
 		e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	}
+	if (xcr0)
+		n += cpuid_xstate(&e[n], CPUID_SUPPORTED_MAX - 8 - n, xcr0);
 
 	/* "KVMKVMKVM\0\0\0": the hypervisor signature, no PV features yet. */
 	e[n++] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_SIGNATURE,
@@ -166,6 +218,46 @@ static bool cpuid_table_valid(const struct kvm_cpuid_entry2 *e, u32 nent)
 	return true;
 }
 
+static const struct kvm_cpuid_entry2 *cpuid_find(struct nkvm_x86_vcpu *xv,
+						 u32 leaf, u32 index)
+{
+	const struct kvm_cpuid_entry2 *e;
+	u32 i;
+
+	for (i = 0; i < xv->cpuid_nent; i++) {
+		e = &xv->cpuid[i];
+		if (e->function != leaf)
+			continue;
+		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		    e->index != index)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/* The XCR0 components leaf 0xD offers, as far as nkvm supports them. */
+static u64 cpuid_xcr0_allowed(struct nkvm_x86_vcpu *xv)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, CPUID_XSTATE, 0);
+
+	if (!e)
+		return 0;
+	return (e->eax | ((u64)e->edx << 32)) & nkvm_x86_supported_xcr0();
+}
+
+/* As stock, nothing is reserved by CPUID until a table is set. */
+u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, 1, 0);
+
+	if (!xv->cpuid_set)
+		return 0;
+	if (!e || !(e->ecx & F(XSAVE)))
+		return X86_CR4_OSXSAVE;
+	return 0;
+}
+
 /* KVM_SET_CPUID2: replace the vCPU's table. */
 long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 {
@@ -188,6 +280,8 @@ long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 	kvfree(xv->cpuid);
 	xv->cpuid = e;
 	xv->cpuid_nent = c.nent;
+	xv->cpuid_set = true;
+	xv->xcr0_allowed = cpuid_xcr0_allowed(xv);
 	return 0;
 }
 
@@ -213,32 +307,38 @@ void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv)
 	kvfree(xv->cpuid);
 	xv->cpuid = NULL;
 	xv->cpuid_nent = 0;
+	xv->xcr0_allowed = 0;
 }
 
 /*
  * The guest executed CPUID with leaf EAX and subleaf ECX: answer from the
  * vCPU's table into EAX..EDX. A leaf not in the table reads as zeros.
+ * Run-time state, as stock: with host XSAVE, leaf 1's OSXSAVE is the
+ * guest's CR4.OSXSAVE; leaf 0xD gives the XSAVE area size for its XCR0.
  */
 void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv)
 {
-	u32 leaf = xv->regs.rax, index = xv->regs.rcx, i;
-	const struct kvm_cpuid_entry2 *e;
+	u32 leaf = xv->regs.rax, index = xv->regs.rcx;
+	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, leaf, index);
+	struct kvm_sregs sregs;
 
 	xv->regs.rax = 0;
 	xv->regs.rbx = 0;
 	xv->regs.rcx = 0;
 	xv->regs.rdx = 0;
-	for (i = 0; i < xv->cpuid_nent; i++) {
-		e = &xv->cpuid[i];
-		if (e->function != leaf)
-			continue;
-		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
-		    e->index != index)
-			continue;
-		xv->regs.rax = e->eax;
-		xv->regs.rbx = e->ebx;
-		xv->regs.rcx = e->ecx;
-		xv->regs.rdx = e->edx;
+	if (!e)
 		return;
+	xv->regs.rax = e->eax;
+	xv->regs.rbx = e->ebx;
+	xv->regs.rcx = e->ecx;
+	xv->regs.rdx = e->edx;
+
+	if (leaf == 1 && nkvm_host_xcr0) {
+		x86_vendor->get_sregs(xv, &sregs);
+		xv->regs.rcx &= ~F(OSXSAVE);
+		if (sregs.cr4 & X86_CR4_OSXSAVE)
+			xv->regs.rcx |= F(OSXSAVE);
+	} else if (leaf == CPUID_XSTATE && index == 0) {
+		xv->regs.rbx = nkvm_x86_xsave_size(xv->xcr0);
 	}
 }

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 struct kvm_sregs;
+struct nkvm_vm;
 struct nkvm_x86_vcpu;
 
 /* An MMIO read that the next KVM_RUN completes with run->mmio.data. */
@@ -139,7 +140,11 @@ int nkvm_x86_read_linear(struct nkvm_x86_vcpu *xv,
 int nkvm_x86_write_linear(struct nkvm_x86_vcpu *xv,
 			  const struct kvm_sregs *sregs, bool mode64, u64 la,
 			  const void *buf, unsigned int len);
-/* Linear to guest physical: 0 or -EFAULT. */
+/*
+ * Linear address la to guest physical through the guest's paging as the
+ * special registers describe it (none: la itself). Only present bits are
+ * checked. 0, or -EFAULT when a level is not present or unreadable.
+ */
 int nkvm_x86_translate(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs,
 		       u64 la, u64 *gpa);
 /* KVM_EXIT_INTERNAL_ERROR, KVM_INTERNAL_ERROR_EMULATION, with the bytes. */

@@ -73,12 +73,17 @@ bool nkvm_x86_apic_base_valid(u64 base)
 				   ~((1ULL << boot_cpu_data.x86_phys_bits) - 1));
 }
 
-bool nkvm_x86_sregs_valid(const struct kvm_sregs *s)
+/*
+ * cr4_rsvd: the CR4 bits the vCPU's CPUID makes reserved on top of what
+ * the host lacks (e.g. OSXSAVE without CPUID.1:ECX.XSAVE), as stock.
+ */
+bool nkvm_x86_sregs_valid(const struct kvm_sregs *s, u64 cr4_rsvd)
 {
 	u64 pa_rsvd = ~((1ULL << boot_cpu_data.x86_phys_bits) - 1);
 	unsigned int i;
 
 	if (!x86_cr0_valid(s->cr0) || (s->cr4 & ~x86_cr4_allowed()) ||
+	    (s->cr4 & cr4_rsvd) ||
 	    (s->efer & ~X86_EFER_ALLOWED))
 		return false;
 

@@ -4,7 +4,7 @@
 
 #include <linux/kvm.h>
 
-bool nkvm_x86_sregs_valid(const struct kvm_sregs *sregs);
+bool nkvm_x86_sregs_valid(const struct kvm_sregs *sregs, u64 cr4_rsvd);
 bool nkvm_x86_efer_valid(u64 efer);
 bool nkvm_x86_apic_base_valid(u64 base);
 

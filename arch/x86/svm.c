@@ -10,9 +10,10 @@
  *  - Clean bits: never used (VMCB clean field 0 on every VMRUN).
  *  - Next RIP: only I/O intercepts report it; for the other instructions
  *    we skip, the length is that of the only encoding that exits.
- *  - FPU: the guest has its own fpstate (fpu_alloc_guest_fpstate), swapped
- *    in and out around each entry by fpu_swap_kvm_fpstate(). XCR0 stays the
- *    host's (XSETBV is intercepted and refused).
+ *  - FPU: the guest has its own fpstate (the x86 layer's, fpu.c), swapped
+ *    in and out around each entry by fpu_swap_kvm_fpstate(). XSETBV is
+ *    intercepted and validated by fpu.c; the guest's XCR0 is loaded with
+ *    interrupts off right before VMRUN and the host's right after.
  *  - Control registers: the guest owns CR0/CR3/CR4 in the VMCB (no CR
  *    intercepts), so CR0 keeps CD|NW from reset, which real CPUs run
  *    uncached. MSR accesses are all intercepted and handled by the x86
@@ -382,8 +383,6 @@ static void svm_vm_destroy(struct nkvm_x86_vm *xvm)
 static void svm_vcpu_free(struct svm_vcpu *sv)
 {
 	svm_npt_cache_free(&sv->npt_cache);
-	if (sv->fpu.fpstate)
-		fpu_free_guest_fpstate(&sv->fpu);
 	if (sv->vmcb)
 		free_page((unsigned long)sv->vmcb);
 	kfree(sv);
@@ -401,8 +400,6 @@ static int svm_vcpu_create(struct nkvm_x86_vcpu *xv)
 	if (!sv->vmcb)
 		goto fail;
 	sv->vmcb_pa = __sme_set(__pa(sv->vmcb));
-	if (!fpu_alloc_guest_fpstate(&sv->fpu))
-		goto fail;
 	sv->npt_root_pa = svm_npt_root_pa(&svm_vm(xv->vcpu.vm)->npt);
 	sv->npf_spurious_gpa = -1ULL;
 
@@ -872,6 +869,20 @@ static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 0;
 }
 
+/*
+ * XSETBV (0f 01 d1; #UD without CR4.OSXSAVE comes before the intercept):
+ * #GP outside ring 0 or for a value the x86 layer refuses.
+ */
+static int svm_exit_xsetbv(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	u64 val = (u32)xv->regs.rax | (xv->regs.rdx << 32);
+
+	if (sv->vmcb->save.cpl || nkvm_x86_set_xcr(xv, xv->regs.rcx, val))
+		return svm_exit_gp(xv, sv);
+	svm_skip_insn(xv, sv, 3);
+	return 1;
+}
+
 /* The interrupt window requested by userspace opened: see svm_run(). */
 static int svm_exit_vintr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
@@ -919,7 +930,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_SKINIT]			= svm_exit_ud,
 	[SVM_EXIT_MONITOR]			= svm_exit_ud,
 	[SVM_EXIT_MWAIT]			= svm_exit_ud,
-	[SVM_EXIT_XSETBV]			= svm_exit_ud,
+	[SVM_EXIT_XSETBV]			= svm_exit_xsetbv,
 	[SVM_EXIT_RDPRU]			= svm_exit_ud,
 	[SVM_EXIT_NPF]				= svm_exit_npf,
 };
@@ -1129,27 +1140,30 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	ctl->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	ctl->clean = 0;
 
-	fpu_swap_kvm_fpstate(&sv->fpu, true);
+	fpu_swap_kvm_fpstate(&xv->fpu, true);
 	local_irq_disable();
 	cpu = smp_processor_id();
 	sc = this_cpu_ptr(&svm_cpu);
 	if (unlikely(!sc->enabled)) {
 		/* Rebooting, or the CPU is going away. */
 		local_irq_enable();
-		fpu_swap_kvm_fpstate(&sv->fpu, false);
+		fpu_swap_kvm_fpstate(&xv->fpu, false);
 		return -EIO;
 	}
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
 	svm_clgi();
+	nkvm_x86_load_guest_xcr0(xv);
 	__svm_vmrun(sv->vmcb_pa, svm_page_pa(sc->host_vmcb), sv->gprs);
+	/* Before anything in the host may XSAVE: the host's XCR0. */
+	nkvm_x86_load_host_xcr0(xv);
 	/* #VMEXIT resets DR7: give the host its breakpoints back. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
 	svm_stgi();
 	local_irq_enable();
-	fpu_swap_kvm_fpstate(&sv->fpu, false);
+	fpu_swap_kvm_fpstate(&xv->fpu, false);
 
 	svm_regs_from_guest(xv, sv);
 	return svm_handle_exit(xv, sv, cpu);

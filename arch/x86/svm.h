@@ -49,7 +49,6 @@ struct svm_vcpu {
 	struct vmcb *vmcb;		/* (c) one page */
 	u64 vmcb_pa;			/* (c) as VMRUN wants it */
 	unsigned long gprs[SVM_NR_GPRS]; /* [m] see enum svm_gpr */
-	struct fpu_guest fpu;		/* (c) guest FPU state */
 	u64 apic_base;			/* [m] MSR_IA32_APICBASE as set by userspace */
 
 	/* [m] A port I/O exit that the next run completes. */

@@ -31,6 +31,7 @@ static int x86_hardware_probe(void)
 	unsigned int i;
 	int r;
 
+	nkvm_x86_fpu_setup();
 	for (i = 0; i < ARRAY_SIZE(x86_vendors); i++) {
 		r = x86_vendors[i]->probe();
 		if (r == -ENODEV)
@@ -67,6 +68,15 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_VCPU_EVENTS:
 	case KVM_CAP_SYNC_MMU:
 		return x86_vendor && x86_vendor->run;
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+		return 1;
+	case KVM_CAP_XSAVE2:
+		return nkvm_x86_xsave2_size();
+	case KVM_CAP_XCRS:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
 	}
 	return 0;
 }
@@ -75,6 +85,7 @@ static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)
 {
 	if (type)
 		return -EINVAL;
+	to_x86_vm(vm)->tsc_khz = tsc_khz;
 	if (x86_vendor && x86_vendor->vm_init)
 		return x86_vendor->vm_init(to_x86_vm(vm));
 	return 0;
@@ -153,6 +164,7 @@ static void x86_mmu_flush(struct nkvm_vm *vm)
 static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 {
 	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
+	int r;
 
 	/* The architectural RESET state; the vendor sets the rest. */
 	xv->regs.rip = 0xfff0;
@@ -160,17 +172,25 @@ static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 	xv->regs.rdx = X86_RESET_RDX;
 	/* The guest TSC starts at zero when the vCPU is created. */
 	xv->tsc_offset = -(s64)rdtsc_ordered();
+	xv->tsc_khz = READ_ONCE(to_x86_vm(vcpu->vm)->tsc_khz);
 	nkvm_x86_msr_reset(xv);
+	r = nkvm_x86_fpu_create(xv);
+	if (r)
+		return r;
 
 	if (!x86_vendor || !x86_vendor->vcpu_create)
 		return 0;
-	return x86_vendor->vcpu_create(xv);
+	r = x86_vendor->vcpu_create(xv);
+	if (r)
+		nkvm_x86_fpu_destroy(xv);
+	return r;
 }
 
 static void x86_vcpu_destroy(struct nkvm_vcpu *vcpu)
 {
 	if (x86_vendor && x86_vendor->vcpu_destroy)
 		x86_vendor->vcpu_destroy(to_x86_vcpu(vcpu));
+	nkvm_x86_fpu_destroy(to_x86_vcpu(vcpu));
 	nkvm_x86_cpuid_free(to_x86_vcpu(vcpu));
 }
 
@@ -281,7 +301,7 @@ static long x86_set_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
 
 	if (copy_from_user(&sregs, argp, sizeof(sregs)))
 		return -EFAULT;
-	if (!nkvm_x86_sregs_valid(&sregs))
+	if (!nkvm_x86_sregs_valid(&sregs, nkvm_x86_cpuid_cr4_rsvd(xv)))
 		return -EINVAL;
 	x86_vendor->set_sregs(xv, &sregs);
 	return 0;
@@ -418,6 +438,95 @@ static bool x86_has_sregs(void)
 	return x86_vendor && x86_vendor->get_sregs && x86_vendor->set_sregs;
 }
 
+/*
+ * TSC rates (kHz). Without TSC scaling the guest's TSC runs at the host's
+ * rate, so a rate is taken when stock would treat it as that rate: within
+ * 250 ppm of it. 0 means the host's rate. Deliberate difference: stock
+ * also takes higher rates, which it only approximates by catching the
+ * guest's TSC up now and then.
+ */
+#define X86_TSC_TOLERANCE_PPM	250
+
+static long x86_tsc_rate(unsigned long arg, u32 *khz)
+{
+	u32 want = (u32)arg ? (u32)arg : tsc_khz;
+	u64 lo = (u64)tsc_khz * (1000000 - X86_TSC_TOLERANCE_PPM) / 1000000;
+	u64 hi = (u64)tsc_khz * (1000000 + X86_TSC_TOLERANCE_PPM) / 1000000;
+
+	if (!want || want < lo || want > hi)
+		return -EINVAL;
+	*khz = want;
+	return 0;
+}
+
+static long x86_set_tsc_khz(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	return x86_tsc_rate((unsigned long)argp, &xv->tsc_khz);
+}
+
+static long x86_get_tsc_khz(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	return xv->tsc_khz;
+}
+
+/*
+ * KVM_TRANSLATE: a linear address through the guest's current paging,
+ * as a supervisor read. As stock, writeable is always 1 and usermode 0.
+ */
+static long x86_translate(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_translation tr;
+	struct kvm_sregs sregs;
+	u64 gpa;
+
+	if (copy_from_user(&tr, argp, sizeof(tr)))
+		return -EFAULT;
+	x86_vendor->get_sregs(xv, &sregs);
+	tr.valid = !nkvm_x86_translate(xv, &sregs, tr.linear_address, &gpa);
+	tr.physical_address = tr.valid ? gpa : ~0ULL;
+	tr.writeable = 1;
+	tr.usermode = 0;
+	return copy_to_user(argp, &tr, sizeof(tr)) ? -EFAULT : 0;
+}
+
+/* KVM_SET_TSS_ADDR: the three pages must lie below 4 GiB. */
+#define X86_TSS_ADDR_MAX	0xffffd000UL
+
+/*
+ * VM ioctls. The TSS and identity-map addresses serve VMX's real-mode
+ * emulation only: checked as stock does, then unused.
+ */
+static long x86_vm_ioctl(struct nkvm_vm *vm, unsigned int ioctl,
+			 unsigned long arg)
+{
+	struct nkvm_x86_vm *xvm = to_x86_vm(vm);
+	u64 addr;
+	u32 khz;
+	long r;
+
+	switch (ioctl) {
+	case KVM_SET_TSS_ADDR:
+		return arg > X86_TSS_ADDR_MAX ? -EINVAL : 0;
+	case KVM_SET_IDENTITY_MAP_ADDR:
+		/* Only before the first vCPU exists. */
+		mutex_lock(&vm->lock);
+		r = vm->created_vcpus ? -EINVAL : 0;
+		mutex_unlock(&vm->lock);
+		if (!r && copy_from_user(&addr, (void __user *)arg, sizeof(addr)))
+			r = -EFAULT;
+		return r;
+	case KVM_SET_TSC_KHZ:
+		/* The rate of vCPUs created from now on. */
+		r = x86_tsc_rate(arg, &khz);
+		if (!r)
+			WRITE_ONCE(xvm->tsc_khz, khz);
+		return r;
+	case KVM_GET_TSC_KHZ:
+		return READ_ONCE(xvm->tsc_khz);
+	}
+	return -ENOTTY;
+}
+
 static const struct {
 	unsigned int cmd;
 	long (*fn)(struct nkvm_x86_vcpu *xv, void __user *argp);
@@ -437,6 +546,16 @@ static const struct {
 	{ KVM_SET_VCPU_EVENTS,	x86_set_vcpu_events, x86_runs_guests },
 	{ KVM_GET_MP_STATE,	x86_get_mp_state },
 	{ KVM_SET_MP_STATE,	x86_set_mp_state },
+	{ KVM_GET_FPU,		nkvm_x86_get_fpu },
+	{ KVM_SET_FPU,		nkvm_x86_set_fpu },
+	{ KVM_GET_XSAVE,	nkvm_x86_get_xsave },
+	{ KVM_SET_XSAVE,	nkvm_x86_set_xsave },
+	{ KVM_GET_XSAVE2,	nkvm_x86_get_xsave2 },
+	{ KVM_GET_XCRS,		nkvm_x86_get_xcrs },
+	{ KVM_SET_XCRS,		nkvm_x86_set_xcrs },
+	{ KVM_GET_TSC_KHZ,	x86_get_tsc_khz },
+	{ KVM_SET_TSC_KHZ,	x86_set_tsc_khz },
+	{ KVM_TRANSLATE,	x86_translate,	x86_has_sregs },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,
@@ -508,6 +627,7 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.vm_init		= x86_vm_init,
 	.vm_destroy		= x86_vm_destroy,
 	.vm_enable_cap		= x86_vm_enable_cap,
+	.vm_ioctl		= x86_vm_ioctl,
 	.prepare_memslot	= x86_prepare_memslot,
 	.mmu_unmap		= x86_mmu_unmap,
 	.mmu_write_protect	= x86_mmu_write_protect,

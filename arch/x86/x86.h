@@ -14,6 +14,7 @@
 #define _NKVM_X86_H
 
 #include <nkvm/nkvm.h>
+#include <asm/fpu/types.h>
 
 #include "emulate.h"
 
@@ -85,6 +86,7 @@ extern const struct nkvm_x86_vendor nkvm_vmx_vendor;
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
 	void *vendor;			/* (c) the vendor's per-VM state */
+	u32 tsc_khz;			/* (a) KVM_SET_TSC_KHZ on the VM */
 };
 
 static inline struct nkvm_x86_vm *to_x86_vm(struct nkvm_vm *vm)
@@ -131,9 +133,15 @@ struct nkvm_x86_vcpu {
 	s64 tsc_offset;			/* [m] guest TSC - host TSC */
 	struct kvm_cpuid_entry2 *cpuid;	/* [m] KVM_SET_CPUID2 table */
 	u32 cpuid_nent;			/* [m] entries in cpuid */
+	bool cpuid_set;			/* [m] KVM_SET_CPUID2 was called */
 	struct nkvm_x86_msrs msrs;	/* [m] see msr.c */
 	struct nkvm_x86_mmio mmio;	/* [m] an MMIO read to complete */
 	struct nkvm_x86_events ev;	/* [m] */
+	/* FPU/XSAVE state (fpu.c); the fpstate pointer is (c), its data [m]. */
+	struct fpu_guest fpu;
+	u64 xcr0;			/* [m] the guest's XCR0 */
+	u64 xcr0_allowed;		/* [m] XCR0 bits its CPUID table offers */
+	u32 tsc_khz;			/* [m] KVM_SET_TSC_KHZ rate */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 };
 
@@ -147,8 +155,31 @@ long nkvm_x86_get_supported_cpuid(struct kvm_cpuid2 __user *uc);
 long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc);
 long nkvm_x86_get_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc);
 void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv);
+/* CR4 bits the vCPU's CPUID table makes reserved (KVM_SET_SREGS). */
+u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv);
 /* For vendors: answer the guest's CPUID from the table (RAX..RDX). */
 void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv);
+
+/* fpu.c */
+extern u64 nkvm_host_xcr0;
+void nkvm_x86_fpu_setup(void);
+u64 nkvm_x86_supported_xcr0(void);
+u32 nkvm_x86_xsave_size(u64 xcr0);
+u32 nkvm_x86_xsave2_size(void);
+int nkvm_x86_fpu_create(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_fpu_destroy(struct nkvm_x86_vcpu *xv);
+/* XSETBV and KVM_SET_XCRS: 0, or 1 when the value must be refused. */
+int nkvm_x86_set_xcr(struct nkvm_x86_vcpu *xv, u32 index, u64 val);
+/* For vendors, interrupts off: right before entry, right after the exit. */
+void nkvm_x86_load_guest_xcr0(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_load_host_xcr0(struct nkvm_x86_vcpu *xv);
+long nkvm_x86_get_fpu(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_set_fpu(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_get_xsave(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_get_xsave2(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_set_xsave(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_get_xcrs(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_set_xcrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 
 /* x86.c: the guest can take an external interrupt, none is queued. */
 bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
