@@ -65,6 +65,14 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_VCPU_EVENTS:
 		return x86_vendor && x86_vendor->run;
+	/* Guest debugging (debug.c). */
+	case KVM_CAP_DEBUGREGS:
+		return 1;
+	case KVM_CAP_SET_GUEST_DEBUG:
+		return x86_vendor && x86_vendor->run;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return x86_vendor && x86_vendor->run ?
+		       nkvm_x86_guest_debug_flags() : 0;
 	}
 	return 0;
 }
@@ -137,6 +145,7 @@ static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 	/* The guest TSC starts at zero when the vCPU is created. */
 	xv->tsc_offset = -(s64)rdtsc_ordered();
 	nkvm_x86_msr_reset(xv);
+	nkvm_x86_debug_reset(xv);
 
 	if (!x86_vendor || !x86_vendor->vcpu_create)
 		return 0;
@@ -413,6 +422,10 @@ static const struct {
 	{ KVM_SET_VCPU_EVENTS,	x86_set_vcpu_events, x86_runs_guests },
 	{ KVM_GET_MP_STATE,	x86_get_mp_state },
 	{ KVM_SET_MP_STATE,	x86_set_mp_state },
+	/* Guest debugging (debug.c). */
+	{ KVM_SET_GUEST_DEBUG,	nkvm_x86_set_guest_debug, x86_runs_guests },
+	{ KVM_GET_DEBUGREGS,	nkvm_x86_get_debugregs },
+	{ KVM_SET_DEBUGREGS,	nkvm_x86_set_debugregs },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,
