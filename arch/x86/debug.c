@@ -54,10 +54,12 @@ long nkvm_x86_set_guest_debug(struct nkvm_x86_vcpu *xv, void __user *argp)
 	if ((control & KVM_GUESTDBG_USE_HW_BP) && upper_32_bits(dbg.arch.debugreg[7]))
 		return -EINVAL;
 
-	/* As stock: a #DB for the guest, whether or not debugging is on. */
+	/*
+	 * As stock: a #DB for the guest, whether or not debugging is on. It
+	 * is benign, so it replaces an exception already queued (stock makes
+	 * a queued #DF a triple fault instead).
+	 */
 	if (dbg.control & KVM_GUESTDBG_INJECT_DB) {
-		if (xv->ev.exc_injected)
-			return -EBUSY;
 		xv->ev.exc_injected = true;
 		xv->ev.exc_nr = X86_TRAP_DB;
 		xv->ev.exc_has_error = false;
