@@ -45,6 +45,7 @@
 #define SVM_ASID		1
 #define SVM_IOPM_ORDER		2	/* 12 KiB used */
 #define SVM_MSRPM_ORDER		1	/* 8 KiB */
+#define SVM_DR_INTERCEPTS	0x00ff00ffU	/* reads and writes, DR0-7 */
 
 /* Architectural state after RESET, as stock KVM presents it. */
 #define RESET_CR0		(X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)
@@ -300,8 +301,8 @@ static void svm_init_vmcb(struct svm_vcpu *sv)
 
 	clear_page(sv->vmcb);
 
-	/* Debug registers: the host's DR0-3 must survive, so no access. */
-	sv->vmcb->control.intercepts[INTERCEPT_DR] = 0x00ff00ff;
+	/* Debug registers: intercepted until the guest owns them. */
+	sv->vmcb->control.intercepts[INTERCEPT_DR] = SVM_DR_INTERCEPTS;
 	for (i = 0; i < ARRAY_SIZE(svm_intercepts); i++)
 		svm_set_intercept(sv->vmcb, svm_intercepts[i]);
 	ctl->iopm_base_pa = svm_page_pa(svm_iopm);
@@ -852,6 +853,12 @@ static u64 svm_linear_rip(struct svm_vcpu *sv)
 	return sv->vmcb->save.cs.base + sv->vmcb->save.rip;
 }
 
+/* The guest owns its debug registers, see svm_exit_dr(). */
+static bool svm_dr_passthrough(struct svm_vcpu *sv)
+{
+	return !sv->vmcb->control.intercepts[INTERCEPT_DR];
+}
+
 static bool svm_debugger_db(const struct nkvm_x86_vcpu *xv)
 {
 	return xv->dbg.control &
@@ -885,6 +892,9 @@ static void svm_debug_enter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	save->dr7 = nkvm_x86_eff_dr7(xv);
 	if (nkvm_x86_stepping(xv))
 		save->rflags |= X86_EFLAGS_TF;
+	/* Under a debugger, the guest's DR accesses exit again. */
+	if (xv->dbg.control)
+		sv->vmcb->control.intercepts[INTERCEPT_DR] = SVM_DR_INTERCEPTS;
 }
 
 /*
@@ -893,17 +903,29 @@ static void svm_debug_enter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
  * (the host's DR7 off first, or its breakpoints would fire on guest
  * addresses); the host gets its own back after the exit (svm_run()).
  */
-static void svm_load_guest_drs(struct nkvm_x86_vcpu *xv)
+static void svm_load_guest_drs(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	const u64 *db = nkvm_x86_eff_db(xv);
 
-	if (!(nkvm_x86_eff_dr7(xv) & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK)))
+	if (!svm_dr_passthrough(sv) &&
+	    !(nkvm_x86_eff_dr7(xv) & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK)))
 		return;
 	set_debugreg(0, 7);
 	set_debugreg(db[0], 0);
 	set_debugreg(db[1], 1);
 	set_debugreg(db[2], 2);
 	set_debugreg(db[3], 3);
+}
+
+/* Right after the exit, before the host's come back: what the guest set. */
+static void svm_save_guest_drs(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	if (!svm_dr_passthrough(sv))
+		return;
+	get_debugreg(xv->dbg.db[0], 0);
+	get_debugreg(xv->dbg.db[1], 1);
+	get_debugreg(xv->dbg.db[2], 2);
+	get_debugreg(xv->dbg.db[3], 3);
 }
 
 /* After the exit, once the registers came back from the VMCB. */
@@ -938,6 +960,20 @@ static int svm_exit_db(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 0;
 }
 
+/*
+ * MOV to or from a debug register. Without a debugger the guest gets them
+ * to itself, as stock: no more DR intercepts, its DR0-3 loaded before each
+ * entry and saved after it, DR6/DR7 in the VMCB; the MOV runs again. Under
+ * a debugger the access would need emulating: not done yet.
+ */
+static int svm_exit_dr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	if (xv->dbg.control)
+		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+	sv->vmcb->control.intercepts[INTERCEPT_DR] = 0;
+	return 1;
+}
+
 /* #BP from an INT3: RIP still points at it. */
 static int svm_exit_bp(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
@@ -956,6 +992,7 @@ static int svm_exit_bp(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR]	= svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR]	= svm_exit_bp,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_exit_mc,
 	[SVM_EXIT_INTR]				= svm_exit_reenter,
 	[SVM_EXIT_NMI]				= svm_exit_reenter,
@@ -1208,9 +1245,10 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
-	svm_load_guest_drs(xv);
+	svm_load_guest_drs(xv, sv);
 	svm_clgi();
 	__svm_vmrun(sv->vmcb_pa, svm_page_pa(sc->host_vmcb), sv->gprs);
+	svm_save_guest_drs(xv, sv);
 	/*
 	 * #VMEXIT resets DR7: give the host its breakpoints back. DR6 is the
 	 * guest's now: leave none of its bits for the host's #DB handler.

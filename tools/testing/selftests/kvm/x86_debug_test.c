@@ -52,6 +52,13 @@ static const unsigned char guest_code[] = {
 	0xcc,				/* 11: int3			*/
 	0xe6, PORT_AFTER_BP,		/* 12: out 0x11, al		*/
 	0xf4,				/* 14: hlt			*/
+	0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+	0x0f, 0x21, 0xc8,		/* 20: mov eax, dr1		*/
+	0x0f, 0x21, 0xf9,		/* 23: mov ecx, dr7		*/
+	0x0f, 0x21, 0xf2,		/* 26: mov edx, dr6		*/
+	0x66, 0xbb, 0x78, 0x56, 0x34, 0x12, /* 29: mov ebx, 0x12345678 */
+	0x0f, 0x23, 0xd3,		/* 2f: mov dr2, ebx		*/
+	0xf4,				/* 32: hlt			*/
 };
 
 #define IP_NOP		0x06
@@ -60,6 +67,7 @@ static const unsigned char guest_code[] = {
 #define IP_HLT2		0x10
 #define IP_INT3		0x11
 #define IP_AFTER_BP	0x12
+#define IP_MOV_DR	0x20
 
 /* The guest's #DB and #BP handlers: OUT to their port, then IRET. */
 static const unsigned char db_handler[] = { 0xb0, 0x01, 0xe6, PORT_DB, 0xcf };
@@ -70,7 +78,7 @@ static const unsigned char bp_handler[] = { 0xb0, 0x03, 0xe6, PORT_BP, 0xcf };
 			 KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_USE_HW_BP | \
 			 KVM_GUESTDBG_INJECT_DB)
 
-#define NR_CHECKS	56
+#define NR_CHECKS	61
 
 static unsigned char *mem;
 static bool tcg;
@@ -466,6 +474,32 @@ static void test_inject_db(struct guest *v)
 	run_out(v, PORT_AFTER_BP, "which returns to the interrupted code");
 }
 
+/* 5 checks: the guest's own MOV to and from debug registers. */
+static void test_guest_drs(struct guest *v)
+{
+	struct kvm_debugregs d;
+	struct kvm_regs regs;
+
+	memset(&d, 0, sizeof(d));
+	d.db[1] = 0x5555;
+	d.dr6 = DR6_RESET;
+	d.dr7 = DR7_RESET;
+	expect_success(ioctl(v->vcpu, KVM_SET_DEBUGREGS, &d),
+		       "KVM_SET_DEBUGREGS DR1 5555");
+	enter_at(v, IP_MOV_DR);
+	run_hlt(v, "the guest reads DR1, DR7, DR6 and writes DR2");
+	tap_ok(get_regs(v, &regs) && regs.rax == 0x5555 &&
+	       regs.rcx == DR7_RESET && regs.rdx == DR6_RESET,
+	       "it read DR1 5555, DR7 400, DR6 ffff0ff0 (%#llx %#llx %#llx)",
+	       regs.rax, regs.rcx, regs.rdx);
+	d.db[2] = 0x12345678;
+	tap_ok(debugregs_are(v, &d),
+	       "KVM_GET_DEBUGREGS shows the DR2 it wrote, DR1 unchanged");
+	d.db[1] = d.db[2] = 0;
+	expect_success(ioctl(v->vcpu, KVM_SET_DEBUGREGS, &d),
+		       "KVM_SET_DEBUGREGS back to the reset values");
+}
+
 int main(void)
 {
 	struct kvm_sregs sregs;
@@ -490,6 +524,7 @@ int main(void)
 	test_hw_bp(&v);
 	test_sw_bp(&v);
 	test_inject_db(&v);
+	test_guest_drs(&v);
 
 	guest_destroy(&v);
 	munmap(mem, MEM_SIZE);
