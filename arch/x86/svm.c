@@ -892,8 +892,8 @@ static void svm_debug_enter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	save->dr7 = nkvm_x86_eff_dr7(xv);
 	if (nkvm_x86_stepping(xv))
 		save->rflags |= X86_EFLAGS_TF;
-	/* Under a debugger, the guest's DR accesses exit again. */
-	if (xv->dbg.control)
+	/* While the debugger uses DR6 or DR0-3, the guest's accesses exit. */
+	if (svm_debugger_db(xv))
 		sv->vmcb->control.intercepts[INTERCEPT_DR] = SVM_DR_INTERCEPTS;
 }
 
@@ -961,14 +961,15 @@ static int svm_exit_db(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 }
 
 /*
- * MOV to or from a debug register. Without a debugger the guest gets them
- * to itself, as stock: no more DR intercepts, its DR0-3 loaded before each
- * entry and saved after it, DR6/DR7 in the VMCB; the MOV runs again. Under
- * a debugger the access would need emulating: not done yet.
+ * MOV to or from a debug register. Unless the debugger single-steps or
+ * uses DR0-3, the guest gets them to itself, as stock: no more DR
+ * intercepts, its DR0-3 loaded before each entry and saved after it,
+ * DR6/DR7 in the VMCB; the MOV runs again. Otherwise the access would
+ * need emulating: not done yet.
  */
 static int svm_exit_dr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	if (xv->dbg.control)
+	if (svm_debugger_db(xv))
 		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
 	sv->vmcb->control.intercepts[INTERCEPT_DR] = 0;
 	return 1;
