@@ -18,11 +18,13 @@
  *    intercepts), so CR0 keeps CD|NW from reset, which real CPUs run
  *    uncached. MSR accesses are all intercepted and handled by the x86
  *    layer (msr.c), which asks svm_get_msr/svm_set_msr for the VMCB's.
- *  - Nested paging: one table per vCPU (svm_npt.c).
- *  - MMIO (NPF outside the memslots): the x86 emulator (emulate.c).
+ *  - Nested paging: one table per VM (svm_npt.c), kept coherent with the
+ *    host by the core's MMU notifier; guest pages are not pinned.
+ *  - MMIO (NPF outside the memslots): the x86 emulator (emulate.c), after
+ *    the in-kernel MMIO bus; IN/OUT go to the PIO bus first.
  *  - INS/OUTS: the x86 emulator too (pio.c).
- *  - Not yet: debug-register accesses, CR/EFER write checks;
- *    they exit with an internal error (or #GP for MSRs).
+ *  - Debug registers: guest debugging and the guest's own DRs (debug.c).
+ *  - Not yet: CR/EFER write checks (the hardware's own checks apply).
  */
 #define pr_fmt(fmt) "nkvm: " fmt
 
@@ -49,6 +51,7 @@
 #define SVM_ASID		1
 #define SVM_IOPM_ORDER		2	/* 12 KiB used */
 #define SVM_MSRPM_ORDER		1	/* 8 KiB */
+#define SVM_DR_INTERCEPTS	0x00ff00ffU	/* reads and writes, DR0-7 */
 
 /* Architectural state after RESET, as stock KVM presents it. */
 #define RESET_CR0		(X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)
@@ -304,8 +307,8 @@ static void svm_init_vmcb(struct svm_vcpu *sv)
 
 	clear_page(sv->vmcb);
 
-	/* Debug registers: the host's DR0-3 must survive, so no access. */
-	sv->vmcb->control.intercepts[INTERCEPT_DR] = 0x00ff00ff;
+	/* Debug registers: intercepted until the guest owns them. */
+	sv->vmcb->control.intercepts[INTERCEPT_DR] = SVM_DR_INTERCEPTS;
 	for (i = 0; i < ARRAY_SIZE(svm_intercepts); i++)
 		svm_set_intercept(sv->vmcb, svm_intercepts[i]);
 	ctl->iopm_base_pa = svm_page_pa(svm_iopm);
@@ -619,6 +622,7 @@ static void svm_skip_insn(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 {
 	xv->regs.rip += len;
 	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	nkvm_x86_insn_done(xv);
 }
 
 static void svm_inject_exception(struct nkvm_x86_vcpu *xv, unsigned int vector,
@@ -714,6 +718,9 @@ static int svm_exit_msr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	svm_skip_insn(xv, sv, 1);
+	/* As stock: the HLT exit wins over the debugger's step stop. */
+	if (nkvm_x86_stepping(xv))
+		xv->dbg.step_trap = false;
 	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
 	return 0;
 }
@@ -743,6 +750,7 @@ static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	}
 	xv->regs.rip = sv->pio_next_rip;
 	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	nkvm_x86_insn_done(xv);
 }
 
 static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
@@ -806,10 +814,14 @@ static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
 	if (sv->strio.pending || xv->mmio.pending)
 		svm_get_sregs(xv, &sregs);
 	if (sv->strio.pending &&
-	    nkvm_x86_complete_string_pio(xv, &sregs, &sv->strio))
+	    nkvm_x86_complete_string_pio(xv, &sregs, &sv->strio)) {
 		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-	if (xv->mmio.pending && nkvm_x86_complete_mmio(xv, &sregs))
+		nkvm_x86_insn_done(xv);
+	}
+	if (xv->mmio.pending && nkvm_x86_complete_mmio(xv, &sregs)) {
 		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+		nkvm_x86_insn_done(xv);
+	}
 	return 0;
 }
 
@@ -845,8 +857,12 @@ static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	if (r == -ENOENT && !(info & (NPF_FETCH | NPF_GUEST_PAGE))) {
 		svm_get_sregs(xv, &sregs);
 		r = nkvm_x86_emulate_mmio(xv, &sregs, gpa);
-		if (r > 0 || (!r && xv->vcpu.run->exit_reason == KVM_EXIT_MMIO))
+		if (r > 0 || (!r && xv->vcpu.run->exit_reason == KVM_EXIT_MMIO)) {
 			sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+			/* A write is complete already. */
+			if (!xv->mmio.pending)
+				nkvm_x86_insn_done(xv);
+		}
 		return r;
 	}
 	if (r == -ENOENT || r == -EEXIST)
@@ -859,6 +875,7 @@ static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	/* The VMCB is undefined after a shutdown: INIT the vCPU, as stock. */
 	svm_init_vmcb(sv);
 	svm_reset_regs(xv);
+	nkvm_x86_debug_reset(xv);
 	sv->pio_pending = false;
 	sv->strio.pending = false;
 	sv->injected = SVM_INJ_NONE;
@@ -906,7 +923,158 @@ static int svm_exit_iret(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 1;
 }
 
+/*
+ * Guest debugging (the state is the x86 layer's, debug.c). #DB is
+ * intercepted only while the debugger single-steps or has breakpoints in
+ * DR0-3, #BP only while it plants INT3s: otherwise the guest takes its
+ * own #DB and #BP directly, and the CPU updates its DR6 in the VMCB.
+ */
+static u64 svm_linear_rip(struct svm_vcpu *sv)
+{
+	return sv->vmcb->save.cs.base + sv->vmcb->save.rip;
+}
+
+/* The guest owns its debug registers, see svm_exit_dr(). */
+static bool svm_dr_passthrough(struct svm_vcpu *sv)
+{
+	return !sv->vmcb->control.intercepts[INTERCEPT_DR];
+}
+
+static bool svm_debugger_db(const struct nkvm_x86_vcpu *xv)
+{
+	return xv->dbg.control &
+	       (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP);
+}
+
+static int svm_step_trap(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	return nkvm_x86_step_trap(xv, sv->vmcb->save.cs.base + xv->regs.rip);
+}
+
+/* Before an entry, after the registers went to the VMCB. */
+static void svm_debug_enter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	struct vmcb_save_area *save = &sv->vmcb->save;
+	unsigned int db = INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR;
+	unsigned int bp = INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR;
+
+	if (svm_debugger_db(xv)) {
+		svm_set_intercept(sv->vmcb, db);
+		/* The exit then reports what this #DB set, alone. */
+		save->dr6 = NKVM_X86_DR6_RESET;
+	} else {
+		svm_clr_intercept(sv->vmcb, db);
+		save->dr6 = xv->dbg.dr6;
+	}
+	if (xv->dbg.control & KVM_GUESTDBG_USE_SW_BP)
+		svm_set_intercept(sv->vmcb, bp);
+	else
+		svm_clr_intercept(sv->vmcb, bp);
+	save->dr7 = nkvm_x86_eff_dr7(xv);
+	if (nkvm_x86_stepping(xv))
+		save->rflags |= X86_EFLAGS_TF;
+	/* While the debugger uses DR6 or DR0-3, the guest's accesses exit. */
+	if (svm_debugger_db(xv))
+		sv->vmcb->control.intercepts[INTERCEPT_DR] = SVM_DR_INTERCEPTS;
+}
+
+/*
+ * With interrupts off, just before VMRUN: DR0-3 are not in the VMCB, the
+ * guest uses the CPU's. Load the effective ones when its DR7 enables any
+ * (the host's DR7 off first, or its breakpoints would fire on guest
+ * addresses); the host gets its own back after the exit (svm_run()).
+ */
+static void svm_load_guest_drs(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	const u64 *db = nkvm_x86_eff_db(xv);
+
+	if (!svm_dr_passthrough(sv) &&
+	    !(nkvm_x86_eff_dr7(xv) & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK)))
+		return;
+	set_debugreg(0, 7);
+	set_debugreg(db[0], 0);
+	set_debugreg(db[1], 1);
+	set_debugreg(db[2], 2);
+	set_debugreg(db[3], 3);
+}
+
+/* Right after the exit, before the host's come back: what the guest set. */
+static void svm_save_guest_drs(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	if (!svm_dr_passthrough(sv))
+		return;
+	get_debugreg(xv->dbg.db[0], 0);
+	get_debugreg(xv->dbg.db[1], 1);
+	get_debugreg(xv->dbg.db[2], 2);
+	get_debugreg(xv->dbg.db[3], 3);
+}
+
+/* After the exit, once the registers came back from the VMCB. */
+static void svm_debug_exit(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	struct vmcb_save_area *save = &sv->vmcb->save;
+
+	if (!svm_debugger_db(xv))
+		xv->dbg.dr6 = save->dr6;
+	/* A #DB the guest took clears its DR7.GD. */
+	if (!nkvm_x86_debugger_hw_bp(xv))
+		xv->dbg.dr7 = save->dr7;
+	/* As stock, RFLAGS.TF is hidden from userspace while stepping. */
+	if (nkvm_x86_stepping(xv))
+		xv->regs.rflags &= ~X86_EFLAGS_TF;
+}
+
+/* #DB, intercepted for the debugger: a step or one of its breakpoints. */
+static int svm_exit_db(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	struct vmcb_save_area *save = &sv->vmcb->save;
+
+	if (!svm_debugger_db(xv)) {
+		/* Not intercepted then; should it happen, the guest's. */
+		xv->dbg.dr6 = save->dr6;
+		svm_inject_exception(xv, DB_VECTOR, false, 0);
+		return 1;
+	}
+	/* As stock, every #DB goes to the debugger, the guest's own too. */
+	nkvm_x86_debug_exit(xv, DB_VECTOR, svm_linear_rip(sv), save->dr6,
+			    save->dr7);
+	return 0;
+}
+
+/*
+ * MOV to or from a debug register. Unless the debugger single-steps or
+ * uses DR0-3, the guest gets them to itself, as stock: no more DR
+ * intercepts, its DR0-3 loaded before each entry and saved after it,
+ * DR6/DR7 in the VMCB; the MOV runs again. Otherwise the access would
+ * need emulating: not done yet.
+ */
+static int svm_exit_dr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	if (svm_debugger_db(xv))
+		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+	sv->vmcb->control.intercepts[INTERCEPT_DR] = 0;
+	return 1;
+}
+
+/* #BP from an INT3: RIP still points at it. */
+static int svm_exit_bp(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	struct vmcb_save_area *save = &sv->vmcb->save;
+
+	if (!(xv->dbg.control & KVM_GUESTDBG_USE_SW_BP)) {
+		/* Not intercepted then: the INT3 runs again, for the guest. */
+		svm_clr_intercept(sv->vmcb, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR);
+		return 1;
+	}
+	nkvm_x86_debug_exit(xv, BP_VECTOR, svm_linear_rip(sv), save->dr6,
+			    save->dr7);
+	return 0;
+}
+
 static const svm_exit_handler svm_exit_handlers[] = {
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR]	= svm_exit_db,
+	[SVM_EXIT_EXCP_BASE + BP_VECTOR]	= svm_exit_bp,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_exit_mc,
 	[SVM_EXIT_INTR]				= svm_exit_reenter,
 	[SVM_EXIT_NMI]				= svm_exit_reenter,
@@ -1011,6 +1179,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	struct nkvm_x86_events *ev = &xv->ev;
 
 	if (!ev->nmi_injected && ev->nmi_pending && !ev->nmi_masked &&
+	    !(xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ) &&
 	    !ev->exc_injected && !ev->irq_injected &&
 	    !(ctl->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
 		ev->nmi_pending--;
@@ -1134,8 +1303,13 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	struct svm_cpu *sc;
 	unsigned int cpu;
 
+	/* A step over an instruction we completed traps first. */
+	if (xv->dbg.step_trap && !svm_step_trap(xv, sv))
+		return 0;
+
 	svm_regs_to_guest(xv, sv);
 	svm_inject_events(xv, sv);
+	svm_debug_enter(xv, sv);
 	ctl->tsc_offset = xv->tsc_offset;
 	ctl->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	ctl->clean = 0;
@@ -1153,19 +1327,27 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
+	svm_load_guest_drs(xv, sv);
 	svm_clgi();
 	nkvm_x86_load_guest_xcr0(xv);
 	__svm_vmrun(sv->vmcb_pa, svm_page_pa(sc->host_vmcb), sv->gprs);
+	svm_save_guest_drs(xv, sv);
 	/* Before anything in the host may XSAVE: the host's XCR0. */
 	nkvm_x86_load_host_xcr0(xv);
-	/* #VMEXIT resets DR7: give the host its breakpoints back. */
+	/*
+	 * #VMEXIT resets DR7: give the host its breakpoints back. DR6 is the
+	 * guest's now: leave none of its bits for the host's #DB handler.
+	 */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
+	else if (sv->vmcb->save.dr6 != DR6_RESERVED)
+		set_debugreg(DR6_RESERVED, 6);
 	svm_stgi();
 	local_irq_enable();
 	fpu_swap_kvm_fpstate(&xv->fpu, false);
 
 	svm_regs_from_guest(xv, sv);
+	svm_debug_exit(xv, sv);
 	return svm_handle_exit(xv, sv, cpu);
 }
 

@@ -77,6 +77,14 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 		return nkvm_x86_xsave2_size();
 	case KVM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
+	/* Guest debugging (debug.c). */
+	case KVM_CAP_DEBUGREGS:
+		return 1;
+	case KVM_CAP_SET_GUEST_DEBUG:
+		return x86_vendor && x86_vendor->run;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return x86_vendor && x86_vendor->run ?
+		       nkvm_x86_guest_debug_flags() : 0;
 	}
 	return 0;
 }
@@ -177,6 +185,7 @@ static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 	r = nkvm_x86_fpu_create(xv);
 	if (r)
 		return r;
+	nkvm_x86_debug_reset(xv);
 
 	if (!x86_vendor || !x86_vendor->vcpu_create)
 		return 0;
@@ -556,6 +565,10 @@ static const struct {
 	{ KVM_GET_TSC_KHZ,	x86_get_tsc_khz },
 	{ KVM_SET_TSC_KHZ,	x86_set_tsc_khz },
 	{ KVM_TRANSLATE,	x86_translate,	x86_has_sregs },
+	/* Guest debugging (debug.c). */
+	{ KVM_SET_GUEST_DEBUG,	nkvm_x86_set_guest_debug, x86_runs_guests },
+	{ KVM_GET_DEBUGREGS,	nkvm_x86_get_debugregs },
+	{ KVM_SET_DEBUGREGS,	nkvm_x86_set_debugregs },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,

@@ -127,6 +127,25 @@ struct nkvm_x86_events {
 	u8 nmi_pending;			/* at most 2, as stock */
 };
 
+/*
+ * Guest debugging (debug.c). The guest's own debug registers, as
+ * KVM_GET/SET_DEBUGREGS see them, and what KVM_SET_GUEST_DEBUG asked for:
+ * while USE_HW_BP the hardware runs the guest with hw_db/hw_dr7 instead
+ * of db/dr7. The vendor loads the effective ones before an entry
+ * (nkvm_x86_eff_db/dr7), copies back what the guest changed, hides the
+ * TF it injects for single-stepping from regs.rflags, and raises
+ * step_trap when it completed an instruction for the guest under TF.
+ */
+struct nkvm_x86_debug {
+	u32 control;			/* KVM_GUESTDBG_*, 0 when disabled */
+	bool step_trap;			/* a trap after an emulated insn is due */
+	u64 db[4];
+	u64 dr6;
+	u64 dr7;
+	u64 hw_db[4];			/* the debugger's DR0-3 and DR7 */
+	u64 hw_dr7;
+};
+
 struct nkvm_x86_vcpu {
 	struct nkvm_vcpu vcpu;		/* must be first */
 	struct kvm_regs regs;		/* [m] GPRs, RIP, RFLAGS */
@@ -142,6 +161,7 @@ struct nkvm_x86_vcpu {
 	u64 xcr0;			/* [m] the guest's XCR0 */
 	u64 xcr0_allowed;		/* [m] XCR0 bits its CPUID table offers */
 	u32 tsc_khz;			/* [m] KVM_SET_TSC_KHZ rate */
+	struct nkvm_x86_debug dbg;	/* [m] */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 };
 
@@ -199,5 +219,46 @@ long nkvm_x86_get_msr_feature_index_list(struct kvm_msr_list __user *ul);
 long nkvm_x86_get_feature_msrs(struct kvm_msrs __user *um);
 long nkvm_x86_get_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_set_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
+
+/* debug.c */
+#define NKVM_X86_DR6_RESET	0xffff0ff0ULL
+#define NKVM_X86_DR7_RESET	0x400ULL
+
+void nkvm_x86_debug_reset(struct nkvm_x86_vcpu *xv);
+long nkvm_x86_set_guest_debug(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_get_debugregs(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_set_debugregs(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_guest_debug_flags(void);
+
+static inline bool nkvm_x86_stepping(const struct nkvm_x86_vcpu *xv)
+{
+	return xv->dbg.control & KVM_GUESTDBG_SINGLESTEP;
+}
+
+static inline bool nkvm_x86_debugger_hw_bp(const struct nkvm_x86_vcpu *xv)
+{
+	return xv->dbg.control & KVM_GUESTDBG_USE_HW_BP;
+}
+
+static inline u64 nkvm_x86_eff_dr7(const struct nkvm_x86_vcpu *xv)
+{
+	return nkvm_x86_debugger_hw_bp(xv) ? xv->dbg.hw_dr7 : xv->dbg.dr7;
+}
+
+static inline const u64 *nkvm_x86_eff_db(const struct nkvm_x86_vcpu *xv)
+{
+	return nkvm_x86_debugger_hw_bp(xv) ? xv->dbg.hw_db : xv->dbg.db;
+}
+
+/* The vendor completed the guest's instruction (moved RIP past it). */
+void nkvm_x86_insn_done(struct nkvm_x86_vcpu *xv);
+/* Fill kvm_run with a KVM_EXIT_DEBUG. */
+void nkvm_x86_debug_exit(struct nkvm_x86_vcpu *xv, u32 exception, u64 pc,
+			 u64 dr6, u64 dr7);
+/*
+ * Deliver a due step_trap: 0 with a KVM_EXIT_DEBUG for the debugger, or 1
+ * with #DB queued for the guest (its own TF). pc is CS.base + RIP.
+ */
+int nkvm_x86_step_trap(struct nkvm_x86_vcpu *xv, u64 pc);
 
 #endif /* _NKVM_X86_H */
