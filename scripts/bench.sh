@@ -10,6 +10,7 @@
 # the exit status is 0 unless the harness itself could not work.
 # Env: NKVM_BENCH_SCALE  multiply every iteration count (1)
 #      NKVM_BENCH_IMPLS  implementations to run ("limit stock ours")
+#      NKVM_BENCH_ROUNDS rounds in which the implementations take turns (2)
 #      NKVM_BENCH_NODOC  set: do not copy the results under Documentation/
 #      NKVM_CACHE, NKVM_QEMU_MEM (2048 here), NKVM_BOOT_TIMEOUT (720 here)
 set -euo pipefail
@@ -19,6 +20,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEFILES ARCH CROSS_COMPILE
 
 scale=${NKVM_BENCH_SCALE:-1}
 impls=${NKVM_BENCH_IMPLS:-limit stock ours}
+rounds=${NKVM_BENCH_ROUNDS:-2}
 # 1 GiB dirty-log slot (10% touched) and 256 MiB first-touch: more than the 1 GiB default.
 export NKVM_QEMU_MEM=${NKVM_QEMU_MEM:-2048}
 export NKVM_BOOT_TIMEOUT=${NKVM_BOOT_TIMEOUT:-720}
@@ -54,13 +56,14 @@ cp "$out/bin/nkvm_bench" "$out/limit/nkvm_bench_limit.ko" "$out/payload/bench/"
 {
 	echo "BENCH_SCALE=$scale"
 	echo "LIMIT_ITERS=$(awk -v s="$scale" 'BEGIN { n = int(20000 * s); print (n > 0 ? n : 1) }')"
-	echo "LIMIT_ROUNDS=7"
+	echo "BENCH_ROUNDS=$rounds"
+	echo "LIMIT_ROUNDS=4"
 } >"$out/payload/bench/config"
 quietly "$out/initrd.log" scripts/mkinitramfs.sh x86_64 "$out/payload" "$out/initrd.cpio.gz" ||
 	die "scripts/mkinitramfs.sh failed"
 
-# done_impls LOG: the implementations whose run finished in that boot.
-done_impls() { sed -n 's/^BENCH-IMPL-END \([a-z]*\) .*/\1/p' "$1" | tr '\n' ' '; }
+# done_impls LOG: the implementations whose last round finished in that boot.
+done_impls() { sed -n "s/^BENCH-IMPL-END \([a-z]*\) .* round=$rounds\$/\1/p" "$1" | tr '\n' ' '; }
 
 # One boot for everything; if the guest dies (the stock kvm-amd under TCG hangs now and
 # then), one more boot for what did not finish, when there is time left for it.

@@ -19,13 +19,14 @@ B=$P/bench
 [ -r $P/env ] && . $P/env
 [ -r $B/config ] && . $B/config
 SCALE=${BENCH_SCALE:-1}
+ROUNDS=${BENCH_ROUNDS:-2}
 
 IMPLS="limit stock ours"
 for a in $(cat /proc/cmdline); do
 	case "$a" in nkvm_bench_impls=*) IMPLS=$(echo "${a#nkvm_bench_impls=}" | tr , ' ') ;; esac
 done
 
-echo "BENCH-START impls=$IMPLS scale=$SCALE"
+echo "BENCH-START impls=$IMPLS scale=$SCALE rounds=$ROUNDS"
 echo "BENCH-INFO kernel=$(uname -r)"
 echo "BENCH-INFO cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')"
 echo "BENCH-INFO cpus=$(grep -c '^processor' /proc/cpuinfo)"
@@ -65,7 +66,7 @@ run_kvm() {
 	[ -c /dev/kvm ] || { load_ok=0; msg="$msg no /dev/kvm"; }
 	if [ $load_ok = 1 ]; then
 		echo "BENCH-LOAD ok $impl $(kvm_mods)"
-		KVM_IMPL=$impl $B/nkvm_bench --impl "$impl" --scale "$SCALE"
+		KVM_IMPL=$impl $B/nkvm_bench --impl "$impl" --scale "$SCALE" --round "$r"
 	else
 		echo "BENCH-LOAD FAIL $impl$msg"
 		dmesg | tail -n 10 | sed 's/^/# dmesg: /'
@@ -77,15 +78,19 @@ run_kvm() {
 	[ -z "$(kvm_mods)" ] || echo "# modules still loaded: $(kvm_mods)"
 }
 
-for impl in $IMPLS; do
-	echo "BENCH-IMPL-BEGIN $impl"
-	t0=$(date +%s)
-	case "$impl" in
-	limit) run_limit ;;
-	stock|ours) run_kvm "$impl" ;;
-	*) echo "# unknown implementation $impl" ;;
-	esac
-	echo "BENCH-IMPL-END $impl $(($(date +%s) - t0))s"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for impl in $IMPLS; do
+		echo "BENCH-IMPL-BEGIN $impl round=$r"
+		t0=$(date +%s)
+		case "$impl" in
+		limit) run_limit ;;
+		stock|ours) run_kvm "$impl" ;;
+		*) echo "# unknown implementation $impl" ;;
+		esac
+		echo "BENCH-IMPL-END $impl $(($(date +%s) - t0))s round=$r"
+	done
+	r=$((r + 1))
 done
 echo "BENCH-END"
 echo "NKVM-DMESG-BEGIN"

@@ -3,7 +3,7 @@
  * nkvm_bench: micro-benchmarks of whatever implementation owns /dev/kvm,
  * run in the guest by scripts/guest/bench-run.sh for `make bench`.
  *
- *   nkvm_bench --impl NAME [--scale F] [--only NAME]
+ *   nkvm_bench --impl NAME [--scale F] [--round N] [--only NAME]
  *
  * Each benchmark runs in a child process of its own (a failed set-up makes
  * it "n/a", never the whole run) and prints one line
@@ -14,6 +14,9 @@
  * when the implementation cannot run it. The host side (tools/bench/
  * report.py) turns the lines of both implementations into the table.
  * --scale multiplies every iteration count (the defaults suit QEMU TCG).
+ * The guest script runs the implementations in turn, several rounds; the
+ * samples of all rounds are pooled. The kernel-memory benchmarks, which do
+ * not drift with the host's load, only run in round 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,10 +47,11 @@
 #define MEMSLOTS	509
 #define MEMSLOT_SIZE	(64 * 1024)
 #define VCPUS		64
-#define MEM_VMS		16
+#define MEM_VMS		32
 
 static const char *impl = "unknown";
 static double scale = 1.0;
+static int round_nr = 1;
 
 /* ---- the guests (copied to CODE_GPA; the CPUID count is patched in) */
 asm(".pushsection .rodata\n"
@@ -478,38 +482,44 @@ static void mem_delta(const struct meminfo *a, const struct meminfo *b,
 	*all = (double)(b->pages - a->pages) * (PAGE / 1024) / n;
 }
 
+/*
+ * Rounds of n VMs (or n vCPUs of one VM) created on top of the previous
+ * rounds' ones: nothing is freed until the end, so that no round is served
+ * from objects an earlier one released.
+ */
 static void bench_mem(int kvm, unsigned int samples, bool per_vcpu)
 {
-	double slab[16], vmalloc[16], all[16];
-	int fds[VCPUS > MEM_VMS ? VCPUS : MEM_VMS];
 	unsigned int s, i, n = per_vcpu ? VCPUS : MEM_VMS;
-	struct meminfo a, b;
+	double slab[8], vmalloc[8], all[8];
 	const char *kind = per_vcpu ? "vcpu" : "vm";
+	struct meminfo a, b;
 	char name[32];
 	int vm = -1;
+	int *fds;
 
-	raise_nofile(4 * VCPUS);
-	/* Warm up: fill the slab caches. */
+	if (samples > 8)
+		samples = 8;
+	fds = calloc(samples * n, sizeof(*fds));
+	raise_nofile(samples * n + 64);
+	/* Warm up: the slab caches exist, per-CPU lists are filled. */
 	vm = create_vm(kvm);
 	close(create_vcpu(vm, 0));
 	close(vm);
-	if (samples > 16)
-		samples = 16;
+	if (per_vcpu)
+		vm = create_vm(kvm);
+	usleep(200 * 1000);
 	for (s = 0; s < samples; s++) {
-		if (per_vcpu)
-			vm = create_vm(kvm);
-		/* Deferred frees of what the previous round released. */
-		usleep(200 * 1000);
 		read_meminfo(&a);
 		for (i = 0; i < n; i++)
-			fds[i] = per_vcpu ? create_vcpu(vm, i) : create_vm(kvm);
+			fds[s * n + i] = per_vcpu ? create_vcpu(vm, s * n + i) :
+						    create_vm(kvm);
 		read_meminfo(&b);
 		mem_delta(&a, &b, n, &slab[s], &vmalloc[s], &all[s]);
-		for (i = 0; i < n; i++)
-			close(fds[i]);
-		if (per_vcpu)
-			close(vm);
 	}
+	for (i = 0; i < samples * n; i++)
+		close(fds[i]);
+	if (per_vcpu)
+		close(vm);
 	snprintf(name, sizeof(name), "mem_%s_slab", kind);
 	result(name, "KiB", n, slab, samples);
 	snprintf(name, sizeof(name), "mem_%s_vmalloc", kind);
@@ -534,14 +544,14 @@ struct bench {
 };
 
 static const struct bench benches[] = {
-	{ "pio_exit",	  "us", 1e3, 1000, 11, TIMED, bench_pio },
-	{ "cpuid_exit",	  "us", 1e3, 5000, 11, TIMED, bench_cpuid },
-	{ "mmio_exit",	  "us", 1e3, 1000, 11, TIMED, bench_mmio },
-	{ "create_vm",	  "ms", 1e6, 10,   9, TIMED, bench_create_vm },
-	{ "vcpus_64",	  "ms", 1e6, 3,    9, TIMED, bench_vcpus },
-	{ "touch_256m",	  "ms", 1e6, 1,    5, TIMED, bench_touch },
-	{ "dirty_log_1g", "ms", 1e6, 1,    7, DIRTY, NULL },
-	{ "memslots_509", "ms", 1e6, 3,    9, SLOTS, NULL },
+	{ "pio_exit",	  "us", 1e3, 1000, 6, TIMED, bench_pio },
+	{ "cpuid_exit",	  "us", 1e3, 5000, 6, TIMED, bench_cpuid },
+	{ "mmio_exit",	  "us", 1e3, 1000, 6, TIMED, bench_mmio },
+	{ "create_vm",	  "ms", 1e6, 10,   5, TIMED, bench_create_vm },
+	{ "vcpus_64",	  "ms", 1e6, 3,    5, TIMED, bench_vcpus },
+	{ "touch_256m",	  "ms", 1e6, 1,    3, TIMED, bench_touch },
+	{ "dirty_log_1g", "ms", 1e6, 1,    4, DIRTY, NULL },
+	{ "memslots_509", "ms", 1e6, 3,    5, SLOTS, NULL },
 	{ "mem_vm",	  "KiB", 1,  MEM_VMS, 5, MEM_VM, NULL },
 	{ "mem_vcpu",	  "KiB", 1,  VCPUS, 5, MEM_VCPU, NULL },
 };
@@ -584,10 +594,12 @@ int main(int argc, char **argv)
 			impl = argv[++i];
 		else if (!strcmp(argv[i], "--scale") && i + 1 < (unsigned int)argc)
 			scale = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--round") && i + 1 < (unsigned int)argc)
+			round_nr = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--only") && i + 1 < (unsigned int)argc)
 			only = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s --impl NAME [--scale F] [--only NAME]\n",
+			fprintf(stderr, "usage: %s --impl NAME [--scale F] [--round N] [--only NAME]\n",
 				argv[0]);
 			return 2;
 		}
@@ -608,6 +620,8 @@ int main(int argc, char **argv)
 		pid_t pid;
 
 		if (only && strcmp(only, b->name))
+			continue;
+		if (round_nr > 1 && (b->kind == MEM_VM || b->kind == MEM_VCPU))
 			continue;
 		t = now_ns();
 		fflush(stdout);

@@ -6,7 +6,8 @@
 #   report.py --out DIR [--doc DOCDIR] [--seconds S] console.log...
 #
 # Reads the BENCH / BENCH-NA / BENCH-INFO lines that scripts/guest/bench-run.sh and
-# nkvm_bench print (a later log wins for an implementation it ran again), prints the
+# nkvm_bench print, pooling the samples of the rounds of one boot (a later log wins for
+# an implementation it ran again), prints the
 # table, writes DIR/results.md and DIR/ratios.png (when matplotlib is there), copies
 # both to DOCDIR/bench-results.{md,png}, and prints as its very last line
 #   bench: geomean ours/stock R over K benchmarks
@@ -61,6 +62,7 @@ def parse(logs):
             for d in (res, na, took):
                 for k in [k for k in d if k[0] == impl]:
                     del d[k]
+            implsec.pop(impl, None)
         for line in text.splitlines():
             if line.startswith("BENCH "):
                 d = dict(kv.findall(line))
@@ -68,10 +70,12 @@ def parse(logs):
                     s = [float(x) for x in d["samples"].split(",") if x]
                 except (KeyError, ValueError):
                     continue
-                if s:
-                    res[(d["impl"], d["name"])] = dict(unit=d.get("unit", ""),
-                                                       iters=d.get("iters", "?"),
-                                                       samples=s)
+                key = (d.get("impl"), d.get("name"))
+                if s and key in res:
+                    res[key]["samples"].extend(s)
+                elif s:
+                    res[key] = dict(unit=d.get("unit", ""), iters=d.get("iters", "?"),
+                                    samples=s)
             elif line.startswith("BENCH-NA "):
                 m = re.match(r"BENCH-NA impl=(\S+) name=(\S+) reason=(.*)", line)
                 if m:
@@ -85,11 +89,13 @@ def parse(logs):
                     loads[p[2]] = " ".join([p[1]] + p[3:])
             elif line.startswith("BENCH-IMPL-END "):
                 p = line.split()
-                implsec[p[1]] = p[2] if len(p) > 2 else "?"
+                sec = p[2].rstrip("s") if len(p) > 2 else "0"
+                implsec[p[1]] = implsec.get(p[1], 0) + (int(sec) if sec.isdigit() else 0)
             else:
                 m = re.match(r"# (\w+): (\w+) took ([0-9.]+) s", line)
                 if m:
-                    took[(m.group(1), m.group(2))] = float(m.group(3))
+                    k = (m.group(1), m.group(2))
+                    took[k] = took.get(k, 0) + float(m.group(3))
     # a memory benchmark that failed as a whole covers its three rows
     for (impl, name), why in list(na.items()):
         if name in ("mem_vm", "mem_vcpu"):
@@ -270,7 +276,7 @@ def main():
     md.append("- modules: %s" % "; ".join("%s: %s" % (i, loads.get(i, "not loaded"))
                                           for i in ("limit",) + IMPLS))
     md.append("- guest time per implementation: %s; whole `make bench`: %s s" % (
-        ", ".join("%s %s" % (i, implsec.get(i, "n/a")) for i in ("limit",) + IMPLS),
+        ", ".join("%s %s s" % (i, implsec.get(i, "n/a")) for i in ("limit",) + IMPLS),
         a.seconds))
     md.append("")
     md.append("min / median / max over the runs; each run is the average of N operations. "
