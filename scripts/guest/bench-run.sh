@@ -58,6 +58,9 @@ run_kvm() {
 	load_ok=1 msg=
 	if [ "$impl" = stock ]; then
 		for m in $(cat $P/stock/load-order 2>/dev/null); do
+			# dependencies (irqbypass, ccp...) stay loaded from an earlier round
+			n=$(basename "$m" .ko | tr - _)
+			grep -q "^$n " /proc/modules && continue
 			out=$(insmod $P/stock/$m 2>&1) || { load_ok=0; msg="$msg insmod $m: $out;"; }
 		done
 	else

@@ -176,7 +176,7 @@ def plot(rows, path):
     labels = [r[0] for r in rows]
     vals = [r[1] for r in rows]
     colors = [r[2] for r in rows]
-    fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 2.0))
     y = range(len(rows))
     ax.barh(y, vals, color=colors)
     ax.set_yticks(list(y))
@@ -185,14 +185,16 @@ def plot(rows, path):
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("ratio of medians (log scale; < 1: ours uses less)")
+    ax.set_xlim(min(min(vals), 1.0) / 2, max(max(vals), 1.0) * 3)
     for i, v in enumerate(vals):
-        ax.text(v, i, " %.2f" % v, va="center", fontsize=8)
+        ax.text(v, i, " %.3g" % v, va="center", fontsize=8)
     ax.set_title("nkvm vs stock kvm-amd under QEMU TCG")
     from matplotlib.patches import Patch
     ax.legend(handles=[Patch(color="tab:blue", label="time, ours/stock"),
                        Patch(color="tab:orange", label="kernel memory, ours/stock"),
                        Patch(color="tab:green", label="time, ours/limit")],
-              loc="lower right", fontsize=8)
+              loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.0 / (len(rows) + 3)),
+              ncol=3, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
