@@ -12,7 +12,7 @@
 #      NKVM_BENCH_IMPLS  implementations to run ("limit stock ours")
 #      NKVM_BENCH_ROUNDS rounds in which the implementations take turns (2)
 #      NKVM_BENCH_NODOC  set: do not copy the results under Documentation/
-#      NKVM_CACHE, NKVM_QEMU_MEM (2048 here), NKVM_BOOT_TIMEOUT (720 here)
+#      NKVM_CACHE, NKVM_QEMU_MEM (2048 here), NKVM_BOOT_TIMEOUT (480 here)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$NKVM_ROOT"
@@ -23,7 +23,7 @@ impls=${NKVM_BENCH_IMPLS:-limit stock ours}
 rounds=${NKVM_BENCH_ROUNDS:-2}
 # 1 GiB dirty-log slot (10% touched) and 256 MiB first-touch: more than the 1 GiB default.
 export NKVM_QEMU_MEM=${NKVM_QEMU_MEM:-2048}
-export NKVM_BOOT_TIMEOUT=${NKVM_BOOT_TIMEOUT:-720}
+export NKVM_BOOT_TIMEOUT=${NKVM_BOOT_TIMEOUT:-480}
 out=$NKVM_ROOT/build/bench
 rm -rf "$out"; mkdir -p "$out"
 T0=$SECONDS
@@ -74,7 +74,7 @@ while [ -n "${todo// /}" ]; do
 	logs+=("$log")
 	note "boot $boot: $todo (QEMU TCG, ${NKVM_QEMU_MEM} MiB; a few minutes)"
 	rc=0
-	NKVM_APPEND="nkvm_bench_impls=$(echo $todo | tr ' ' ,)" \
+	NKVM_APPEND="nkvm_bench_impls=$(echo "$todo" | tr ' ' ,)" \
 		scripts/boot.sh x86_64 "$out/initrd.cpio.gz" "$log" 2>"$out/boot-$boot.err" || rc=$?
 	grep '^NKVM-BOOT:' "$log" | sed 's/^NKVM-BOOT: /# /' || true
 	left=
@@ -83,7 +83,7 @@ while [ -n "${todo// /}" ]; do
 	todo=${left# }
 	[ -z "$todo" ] && break
 	echo "# boot $boot: no result for: $todo (emulator status $rc; console: $log)"
-	if [ "$boot" -ge 2 ] || [ $((SECONDS - T0)) -gt 420 ]; then
+	if [ "$boot" -ge 2 ] || [ $((SECONDS - T0)) -gt 300 ]; then
 		echo "# not booting again: $todo stay n/a"
 		break
 	fi

@@ -61,7 +61,7 @@ run_kvm() {
 			# dependencies (irqbypass, ccp...) stay loaded from an earlier round
 			n=$(basename "$m" .ko | tr - _)
 			grep -q "^$n " /proc/modules && continue
-			out=$(insmod $P/stock/$m 2>&1) || { load_ok=0; msg="$msg insmod $m: $out;"; }
+			out=$(insmod "$P/stock/$m" 2>&1) || { load_ok=0; msg="$msg insmod $m: $out;"; }
 		done
 	else
 		out=$(insmod $P/nkvm.ko 2>&1) || { load_ok=0; msg="insmod nkvm.ko: $out"; }

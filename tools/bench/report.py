@@ -193,7 +193,7 @@ def plot(rows, path):
     ax.legend(handles=[Patch(color="tab:blue", label="time, ours/stock"),
                        Patch(color="tab:orange", label="kernel memory, ours/stock"),
                        Patch(color="tab:green", label="time, ours/limit")],
-              loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.0 / (len(rows) + 3)),
+              loc="upper center", bbox_to_anchor=(0.5, -0.1),
               ncol=3, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
