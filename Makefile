@@ -23,8 +23,8 @@ MODSRC := Kbuild virt arch include
 KVM_IMPL ?= ours
 export KVM_IMPL
 
-.PHONY: all module selftests abi-check check check-host check-upstream demo sparse \
-	checkpatch clean
+.PHONY: all module selftests abi-check check check-host check-upstream demo bench \
+	sparse checkpatch clean
 
 all: module
 
@@ -59,6 +59,9 @@ check-upstream:
 
 demo:
 	@scripts/demo.sh
+
+bench:
+	@scripts/bench.sh
 
 clean:
 	rm -rf build

@@ -21,7 +21,7 @@ fi
 cd "$NKVM_ROOT"
 cp() { "$dir/scripts/checkpatch.pl" --strict --no-tree --terse --show-types --quiet "$@"; }
 rc=0
-mapfile -t kfiles < <(git ls-files 'virt/*.[ch]' 'arch/*.[ch]' 'include/nkvm/*.h' | grep -v /uapi/)
+mapfile -t kfiles < <(git ls-files 'virt/*.[ch]' 'arch/*.[ch]' 'include/nkvm/*.h' 'tools/bench/limit/*.[ch]' | grep -v /uapi/)
 mapfile -t ufiles < <(git ls-files '*/uapi/*.h')
 cp -f "${kfiles[@]}" || rc=1
 # BIT() does not exist for userspace: uapi headers spell their shifts out.

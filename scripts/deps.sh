@@ -1,6 +1,6 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|x86|arm64|s390]...   (default: all)
+# usage: scripts/deps.sh [all|x86|arm64|s390|bench]...   (default: all; bench: make bench's plot)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -9,6 +9,7 @@ common=(make gcc libc6-dev python3 cpio kmod busybox-static xz-utils gzip
 x86=(qemu-system-x86 ipxe-qemu "linux-headers-$NKVM_KABI_x86_64-$NKVM_KFLAVOUR_x86_64")
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
+bench=(python3-matplotlib)
 
 want=("${common[@]}")
 [ $# -gt 0 ] || set -- all
@@ -18,7 +19,8 @@ for a in "$@"; do
 	x86|x86_64|amd64) want+=("${x86[@]}") ;;
 	arm64|aarch64) want+=("${arm64[@]}") ;;
 	s390|s390x) want+=("${s390[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, x86, arm64 or s390)" ;;
+	bench) want+=("${bench[@]}") ;;
+	*) die "deps.sh: unknown set '$a' (want all, x86, arm64, s390 or bench)" ;;
 	esac
 done
 
