@@ -12,6 +12,7 @@
 #include <asm/tsc.h>
 
 #include <nkvm/arch_ops.h>
+#include "irqchip.h"
 #include "x86.h"
 #include "sregs.h"
 
@@ -101,6 +102,7 @@ static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)
 
 static void x86_vm_destroy(struct nkvm_vm *vm)
 {
+	nkvm_x86_irqchip_destroy(to_x86_vm(vm));
 	if (x86_vendor && x86_vendor->vm_destroy)
 		x86_vendor->vm_destroy(to_x86_vm(vm));
 }
@@ -187,11 +189,22 @@ static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 		return r;
 	nkvm_x86_debug_reset(xv);
 
+	if (nkvm_x86_has_irqchip(to_x86_vm(vcpu->vm))) {
+		r = nkvm_x86_lapic_create(xv);
+		if (r)
+			goto out_fpu;
+	}
 	if (!x86_vendor || !x86_vendor->vcpu_create)
 		return 0;
 	r = x86_vendor->vcpu_create(xv);
 	if (r)
-		nkvm_x86_fpu_destroy(xv);
+		goto out_lapic;
+	return 0;
+
+out_lapic:
+	nkvm_x86_lapic_destroy(xv);
+out_fpu:
+	nkvm_x86_fpu_destroy(xv);
 	return r;
 }
 
@@ -199,6 +212,7 @@ static void x86_vcpu_destroy(struct nkvm_vcpu *vcpu)
 {
 	if (x86_vendor && x86_vendor->vcpu_destroy)
 		x86_vendor->vcpu_destroy(to_x86_vcpu(vcpu));
+	nkvm_x86_lapic_destroy(to_x86_vcpu(vcpu));
 	nkvm_x86_fpu_destroy(to_x86_vcpu(vcpu));
 	nkvm_x86_cpuid_free(to_x86_vcpu(vcpu));
 }
@@ -533,7 +547,8 @@ static long x86_vm_ioctl(struct nkvm_vm *vm, unsigned int ioctl,
 	case KVM_GET_TSC_KHZ:
 		return READ_ONCE(xvm->tsc_khz);
 	}
-	return -ENOTTY;
+	r = nkvm_x86_irqchip_ioctl(xvm, ioctl, arg);
+	return r == -ENOIOCTLCMD ? -ENOTTY : r;
 }
 
 static const struct {

@@ -83,11 +83,31 @@ struct nkvm_x86_vendor {
 extern const struct nkvm_x86_vendor nkvm_svm_vendor;
 extern const struct nkvm_x86_vendor nkvm_vmx_vendor;
 
+struct nkvm_pic;
+struct nkvm_ioapic;
+struct nkvm_lapic;
+
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
 	void *vendor;			/* (c) the vendor's per-VM state */
 	u32 tsc_khz;			/* (a) KVM_SET_TSC_KHZ on the VM */
+
+	/*
+	 * The in-kernel irqchip (irqchip.h). irqchip is set under vm->lock
+	 * by KVM_CREATE_IRQCHIP, before any vCPU exists, after pic and
+	 * ioapic; none of the three changes afterwards.
+	 */
+	bool irqchip;
+	struct nkvm_pic *pic;
+	struct nkvm_ioapic *ioapic;
 };
+
+/* The VM has an in-kernel irqchip, complete. */
+static inline bool nkvm_x86_has_irqchip(struct nkvm_x86_vm *xvm)
+{
+	/* Pairs with the release in KVM_CREATE_IRQCHIP (irqchip.c). */
+	return smp_load_acquire(&xvm->irqchip);
+}
 
 static inline struct nkvm_x86_vm *to_x86_vm(struct nkvm_vm *vm)
 {
@@ -163,6 +183,7 @@ struct nkvm_x86_vcpu {
 	u32 tsc_khz;			/* [m] KVM_SET_TSC_KHZ rate */
 	struct nkvm_x86_debug dbg;	/* [m] */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
+	struct nkvm_lapic *lapic;	/* (c) with an in-kernel irqchip */
 };
 
 static inline struct nkvm_x86_vcpu *to_x86_vcpu(struct nkvm_vcpu *vcpu)

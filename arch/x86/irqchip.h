@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The x86 in-kernel irqchip (KVM_CREATE_IRQCHIP): the interfaces between
+ * its parts, so that each file can be written and read on its own.
+ *
+ *   lapic.c    one local APIC per vCPU: registers (xAPIC MMIO, x2APIC
+ *              MSRs), timer, IPIs, INIT/SIPI, the interrupt the vCPU
+ *              takes next, and blocking a halted vCPU in the kernel.
+ *   pic.c      the two cascaded 8259s (GSI 0-15), output to vCPU 0.
+ *   ioapic.c   the 24-pin IOAPIC (GSI 0-23), messages to the local APICs.
+ *   irqchip.c  KVM_CREATE_IRQCHIP, KVM_IRQ_LINE(_STATUS),
+ *              KVM_GET/SET_IRQCHIP, GSI routing, KVM_SIGNAL_MSI, irqfd.
+ *   i8254.c    the PIT (KVM_CREATE_PIT2), raising GSI 0.
+ *   kvmclock.c the paravirtual clock MSRs and KVM_GET/SET_CLOCK.
+ *
+ * Everything here is backend-neutral: a vendor (SVM, VMX) only asks
+ * nkvm_x86_lapic_next_irq() what to inject and reports what it did.
+ */
+#ifndef _NKVM_X86_IRQCHIP_H
+#define _NKVM_X86_IRQCHIP_H
+
+#include "x86.h"
+
+struct nkvm_pic;
+struct nkvm_ioapic;
+struct nkvm_lapic;
+
+/*
+ * An interrupt message, as an MSI, an IOAPIC redirection entry or an ICR
+ * write describes it. delivery_mode uses the ICR encoding shifted down
+ * (0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 6 SIPI, 7 ExtINT).
+ */
+struct nkvm_x86_irq {
+	u32 dest_id;
+	u8 vector;
+	u8 delivery_mode;
+	u8 shorthand;			/* 0 none, 1 self, 2 all, 3 all but self */
+	bool dest_logical;
+	bool level;			/* asserted (INIT de-assert has 0) */
+	bool trig_level;		/* level-triggered: EOI goes to the IOAPIC */
+};
+
+/* ---- lapic.c ---- */
+
+/*
+ * Deliver irq to every local APIC it addresses (src: the sender, for
+ * shorthands; NULL from devices). Returns how many accepted it, -1 when
+ * none was addressed. Any context that may take a spinlock.
+ */
+int nkvm_x86_lapic_deliver(struct nkvm_vm *vm, struct nkvm_x86_vcpu *src,
+			   const struct nkvm_x86_irq *irq);
+/* vCPU creation/teardown when the VM has an irqchip. */
+int nkvm_x86_lapic_create(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_lapic_destroy(struct nkvm_x86_vcpu *xv);
+
+/* ---- pic.c ---- */
+
+int nkvm_x86_pic_create(struct nkvm_x86_vm *xvm);
+void nkvm_x86_pic_destroy(struct nkvm_x86_vm *xvm);
+/* Set input pin 0-15 (GSI) to level; returns the KVM_IRQ_LINE_STATUS value. */
+int nkvm_x86_pic_set_irq(struct nkvm_x86_vm *xvm, unsigned int pin, int level);
+/* The INTR output is up (an unmasked request awaits an INTA). */
+bool nkvm_x86_pic_has_interrupt(struct nkvm_x86_vm *xvm);
+/* The INTA cycle: the vector to inject (the spurious one if none). */
+int nkvm_x86_pic_ack(struct nkvm_x86_vm *xvm);
+
+/* ---- ioapic.c ---- */
+
+int nkvm_x86_ioapic_create(struct nkvm_x86_vm *xvm);
+void nkvm_x86_ioapic_destroy(struct nkvm_x86_vm *xvm);
+int nkvm_x86_ioapic_set_irq(struct nkvm_x86_vm *xvm, unsigned int pin,
+			    int level);
+/* A local APIC EOIed a level-triggered vector. */
+void nkvm_x86_ioapic_eoi(struct nkvm_x86_vm *xvm, u8 vector);
+
+/* ---- irqchip.c ---- */
+
+/*
+ * Raise or lower a GSI through the routing table (PIT, irqfd, IRQ_LINE):
+ * the KVM_IRQ_LINE_STATUS value (>0 delivered, 0 coalesced or masked, <0
+ * nobody), or -EINVAL without an irqchip.
+ */
+int nkvm_x86_set_irq(struct nkvm_x86_vm *xvm, u32 gsi, int level);
+long nkvm_x86_irqchip_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
+			    unsigned long arg);
+void nkvm_x86_irqchip_destroy(struct nkvm_x86_vm *xvm);
+
+#endif /* _NKVM_X86_IRQCHIP_H */
