@@ -282,6 +282,9 @@ long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 	xv->cpuid_nent = c.nent;
 	xv->cpuid_set = true;
 	xv->xcr0_allowed = cpuid_xcr0_allowed(xv);
+	e = (struct kvm_cpuid_entry2 *)cpuid_find(xv, 0x80000001, 0);
+	xv->has_rdtscp = e && (e->edx & F(RDTSCP)) &&
+			 boot_cpu_has(X86_FEATURE_RDTSCP);
 	return 0;
 }
 

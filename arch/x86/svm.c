@@ -1100,6 +1100,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_MWAIT]			= svm_exit_ud,
 	[SVM_EXIT_XSETBV]			= svm_exit_xsetbv,
 	[SVM_EXIT_RDPRU]			= svm_exit_ud,
+	[SVM_EXIT_RDTSCP]			= svm_exit_ud,
 	[SVM_EXIT_NPF]				= svm_exit_npf,
 };
 
@@ -1296,12 +1297,37 @@ static void svm_regs_from_guest(struct nkvm_x86_vcpu *xv,
 	r->r15 = g[SVM_R15];
 }
 
+/*
+ * TSC_AUX (what RDTSCP and RDPID return in ECX) is the host's CPU number
+ * outside the guest; the guest's value is loaded only around VMRUN, with
+ * interrupts off, so nothing in the host ever reads it. The guest cannot
+ * write it without an exit: MSR accesses are all intercepted.
+ */
+static u64 svm_load_guest_tsc_aux(struct nkvm_x86_vcpu *xv)
+{
+	u64 host = 0;
+
+	if (!boot_cpu_has(X86_FEATURE_RDTSCP))
+		return 0;
+	rdmsrl(MSR_TSC_AUX, host);
+	if (host != xv->msrs.tsc_aux)
+		wrmsrl(MSR_TSC_AUX, xv->msrs.tsc_aux);
+	return host;
+}
+
+static void svm_load_host_tsc_aux(struct nkvm_x86_vcpu *xv, u64 host)
+{
+	if (boot_cpu_has(X86_FEATURE_RDTSCP) && host != xv->msrs.tsc_aux)
+		wrmsrl(MSR_TSC_AUX, host);
+}
+
 static int svm_run(struct nkvm_x86_vcpu *xv)
 {
 	struct svm_vcpu *sv = xv->vendor;
 	struct vmcb_control_area *ctl = &sv->vmcb->control;
 	struct svm_cpu *sc;
 	unsigned int cpu;
+	u64 host_tsc_aux;
 
 	/* A step over an instruction we completed traps first. */
 	if (xv->dbg.step_trap && !svm_step_trap(xv, sv))
@@ -1311,6 +1337,11 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	svm_inject_events(xv, sv);
 	svm_debug_enter(xv, sv);
 	ctl->tsc_offset = xv->tsc_offset;
+	/* As stock: RDTSCP raises #UD unless the guest's CPUID offers it. */
+	if (xv->has_rdtscp)
+		svm_clr_intercept(sv->vmcb, INTERCEPT_RDTSCP);
+	else
+		svm_set_intercept(sv->vmcb, INTERCEPT_RDTSCP);
 	ctl->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	ctl->clean = 0;
 
@@ -1330,7 +1361,9 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	svm_load_guest_drs(xv, sv);
 	svm_clgi();
 	nkvm_x86_load_guest_xcr0(xv);
+	host_tsc_aux = svm_load_guest_tsc_aux(xv);
 	__svm_vmrun(sv->vmcb_pa, svm_page_pa(sc->host_vmcb), sv->gprs);
+	svm_load_host_tsc_aux(xv, host_tsc_aux);
 	svm_save_guest_drs(xv, sv);
 	/* Before anything in the host may XSAVE: the host's XCR0. */
 	nkvm_x86_load_host_xcr0(xv);

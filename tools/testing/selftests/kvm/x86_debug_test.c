@@ -89,21 +89,6 @@ static bool tcg;
  * checked against the INTn intercept instead of the #BP one. Neither
  * stock nor ours can show those exits there.
  */
-static bool on_qemu_tcg(void)
-{
-	unsigned int r[12];
-	char brand[49];
-
-	if (__get_cpuid_max(0x80000000, NULL) < 0x80000004)
-		return false;
-	for (int i = 0; i < 3; i++)
-		__cpuid(0x80000002 + i, r[4 * i], r[4 * i + 1], r[4 * i + 2],
-			r[4 * i + 3]);
-	memcpy(brand, r, 48);
-	brand[48] = 0;
-	return strstr(brand, "QEMU TCG CPU");
-}
-
 static int set_debug(struct guest *v, __u32 control, const __u64 *dr)
 {
 	struct kvm_guest_debug dbg;
@@ -516,7 +501,7 @@ int main(void)
 		return tap_finish();
 	}
 
-	tcg = on_qemu_tcg();
+	tcg = guest_on_qemu_tcg();
 	test_caps(&v);
 	test_debugregs(&v);
 	test_bad_guest_debug(&v);

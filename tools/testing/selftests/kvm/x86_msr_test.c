@@ -65,7 +65,7 @@ static const unsigned char guest_code[] = {
 	0xf4,					/* 25: hlt (not reached)	*/
 };
 
-#define NR_CHECKS	45
+#define NR_CHECKS	50
 
 struct msr_buf {
 	struct kvm_msrs hdr;
@@ -390,6 +390,82 @@ static void test_guest(void)
 	       CODE_GPA + 0x23, mem[STACK_TOP - 6] | mem[STACK_TOP - 5] << 8);
 }
 
+#define RDTSCP_CODE	0x1200
+#define UD_HANDLER	0x1300
+
+/* A fresh vCPU runs rdtscp; hlt at RDTSCP_CODE: RIP after the HLT. */
+static unsigned long long run_rdtscp(unsigned long long *rcx)
+{
+	struct kvm_regs regs;
+
+	if (!guest_enter_real(&g, RDTSCP_CODE, STACK_TOP) ||
+	    ioctl(g.vcpu, KVM_RUN, 0) || g.run->exit_reason != KVM_EXIT_HLT ||
+	    ioctl(g.vcpu, KVM_GET_REGS, &regs))
+		return 0;
+	*rcx = regs.rcx;
+	return regs.rip;
+}
+
+static void new_vcpu(unsigned char *mem)
+{
+	int kvm = g.kvm;
+
+	guest_destroy(&g);
+	guest_create(&g, kvm);
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(&g);
+}
+
+/* 5 checks: RDTSCP gives the guest's TSC_AUX, #UD without it in CPUID. */
+static void test_rdtscp(void)
+{
+	unsigned char *mem = alloc_aligned(MEM_SIZE, MiB);
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = { .hdr.nent = 100 };
+	unsigned long long rcx = 0, rip;
+	unsigned int aux = 0;
+	bool has = false;
+
+	mem[RDTSCP_CODE] = 0x0f;			/* rdtscp */
+	mem[RDTSCP_CODE + 1] = 0x01;
+	mem[RDTSCP_CODE + 2] = 0xf9;
+	mem[RDTSCP_CODE + 3] = 0xf4;			/* hlt */
+	mem[UD_HANDLER] = 0xf4;
+	mem[6 * 4] = UD_HANDLER & 0xff;			/* IVT 6: #UD */
+	mem[6 * 4 + 1] = UD_HANDLER >> 8;
+
+	new_vcpu(mem);
+	rip = run_rdtscp(&rcx);
+	/* QEMU's TCG checks RDTSCP against the RDTSC intercept, not its own. */
+	if (rip == RDTSCP_CODE + 4 && guest_on_qemu_tcg())
+		tap_skip("QEMU TCG does not intercept RDTSCP",
+			 "RDTSCP without RDTSCP in the guest's CPUID: #UD");
+	else
+		tap_ok(rip == UD_HANDLER + 1,
+		       "RDTSCP without RDTSCP in the guest's CPUID: #UD (rip %#llx)",
+		       rip);
+
+	new_vcpu(mem);
+	if (!ioctl(g.kvm, KVM_GET_SUPPORTED_CPUID, &cpuid))
+		for (unsigned int i = 0; i < cpuid.hdr.nent; i++)
+			if (cpuid.e[i].function == 0x80000001)
+				has = cpuid.e[i].edx & (1u << 27);
+	if (!has) {
+		for (int i = 0; i < 4; i++)
+			tap_skip("no RDTSCP in the supported CPUID", "RDTSCP");
+		return;
+	}
+	tap_ok(!ioctl(g.vcpu, KVM_SET_CPUID2, &cpuid) &&
+	       !set_msr(MSR_TSC_AUX, 0x5a5a), "CPUID with RDTSCP, TSC_AUX 0x5a5a");
+	rip = run_rdtscp(&rcx);
+	tap_ok(rip == RDTSCP_CODE + 4, "RDTSCP runs (rip %#llx)", rip);
+	tap_ok(rcx == 0x5a5a, "and gives the guest's TSC_AUX (rcx %#llx)", rcx);
+	__asm__ volatile("rdtscp" : "=c"(aux) : : "eax", "edx");
+	tap_ok(aux != 0x5a5a, "the host's TSC_AUX is its own again (%#x)", aux);
+}
+
 int main(void)
 {
 	struct kvm_sregs sregs;
@@ -411,5 +487,6 @@ int main(void)
 	test_round_trips();					/* 22 */
 	test_partial_and_errors();				/* 9 */
 	test_guest();						/* 7 */
+	test_rdtscp();						/* 5 */
 	return tap_finish();
 }

@@ -4,6 +4,9 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "test.h"
 #include "guest.h"
@@ -131,6 +134,21 @@ void guest_set_es_base(struct guest *g, __u64 base)
 	sregs.es.base = base;
 	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
 		tap_bail("KVM_SET_SREGS: %m");
+}
+
+bool guest_on_qemu_tcg(void)
+{
+	unsigned int r[12];
+	char brand[49];
+
+	if (__get_cpuid_max(0x80000000, NULL) < 0x80000004)
+		return false;
+	for (int i = 0; i < 3; i++)
+		__cpuid(0x80000002 + i, r[4 * i], r[4 * i + 1], r[4 * i + 2],
+			r[4 * i + 3]);
+	memcpy(brand, r, 48);
+	brand[48] = 0;
+	return strstr(brand, "QEMU TCG CPU");
 }
 
 int guest_out_byte(struct guest *g)

@@ -49,6 +49,11 @@ void guest_real_mode(struct guest *g, __u64 rip);
 bool guest_flat_mode(struct guest *g, void *mem, bool long_mode, __u64 rip,
 		     __u64 rsp);
 void guest_set_es_base(struct guest *g, __u64 base);
+/*
+ * The host CPU is QEMU's TCG (the test platform), whose nested SVM lacks
+ * some intercepts (see the tests that ask).
+ */
+bool guest_on_qemu_tcg(void);
 /* KVM_RUN to the next exit: the byte an OUT carries, or -1 on another exit. */
 int guest_out_byte(struct guest *g);
 #endif
