@@ -64,6 +64,35 @@ static u32 cpuid_mask(u32 leaf, int reg)
 	return 0;
 }
 
+/*
+ * A host feature (X86_FEATURE_*) that KVM_GET_SUPPORTED_CPUID offers too:
+ * what userspace may turn on, e.g. through CR4, before any CPUID is set.
+ */
+bool nkvm_x86_supports(unsigned int feature)
+{
+	static const struct {
+		u8 word;
+		u32 leaf;
+		u32 reg;
+	} words[] = {
+		{ CPUID_1_EDX, 1, R_EDX },
+		{ CPUID_1_ECX, 1, R_ECX },
+		{ CPUID_7_0_EBX, 7, R_EBX },
+		{ CPUID_7_ECX, 7, R_ECX },
+		{ CPUID_8000_0001_EDX, 0x80000001, R_EDX },
+		{ CPUID_8000_0001_ECX, 0x80000001, R_ECX },
+	};
+	unsigned int i;
+
+	if (!boot_cpu_has(feature))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (words[i].word == feature / 32)
+			return cpuid_mask(words[i].leaf, words[i].reg) &
+			       BIT(feature & 31);
+	return false;
+}
+
 static void cpuid_host(struct kvm_cpuid_entry2 *e, u32 leaf, u32 index)
 {
 	memset(e, 0, sizeof(*e));

@@ -80,6 +80,30 @@ void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv)
 	xv->msrs.misc_enable = X86_MISC_ENABLE_RO;
 }
 
+/*
+ * The feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST, KVM_GET_MSRS on
+ * /dev/kvm): what a vCPU may be given. The microcode revision is the
+ * host's; DE_CFG offers only LFENCE-serialising, where the host has it.
+ */
+static const u32 x86_feature_msrs[] = {
+	MSR_IA32_UCODE_REV,
+	MSR_AMD64_DE_CFG,
+};
+
+static int x86_feature_msr(u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_IA32_UCODE_REV:
+		*data = 0;
+		return rdmsrl_safe(index, data) ? 1 : 0;
+	case MSR_AMD64_DE_CFG:
+		*data = boot_cpu_has(X86_FEATURE_LFENCE_RDTSC) ?
+			MSR_AMD64_DE_CFG_LFENCE_SERIALIZE : 0;
+		return 0;
+	}
+	return 1;
+}
+
 static int x86_fixed_mtrr(u32 index)
 {
 	unsigned int i;
@@ -183,6 +207,12 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 	case X86_MSR_MTRR_CAP:
 		*data = X86_MTRR_CAP;
 		return 0;
+	case MSR_IA32_UCODE_REV:
+		*data = xv->msrs.ucode_rev;
+		return 0;
+	case MSR_AMD64_DE_CFG:
+		*data = xv->msrs.de_cfg;
+		return 0;
 	}
 	mtrr = x86_mtrr(xv, index);
 	if (mtrr) {
@@ -235,7 +265,7 @@ static int x86_set_misc_enable(struct nkvm_x86_vcpu *xv, u64 data, bool host)
 int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		     bool host)
 {
-	u64 *mtrr;
+	u64 *mtrr, feature;
 
 	switch (index) {
 	case MSR_IA32_TSC:
@@ -251,6 +281,18 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		return 0;
 	case X86_MSR_MTRR_CAP:
 		return 1;
+	case MSR_IA32_UCODE_REV:
+		/* As stock: the guest's writes are ignored. */
+		if (host)
+			xv->msrs.ucode_rev = data;
+		return 0;
+	case MSR_AMD64_DE_CFG:
+		/* Only bits the feature offers; the guest may not change any. */
+		if (x86_feature_msr(index, &feature) || (data & ~feature) ||
+		    (!host && data != xv->msrs.de_cfg))
+			return 1;
+		xv->msrs.de_cfg = data;
+		return 0;
 	case MSR_EFER:
 		return x86_set_efer(xv, data);
 	case MSR_FS_BASE:
@@ -349,10 +391,10 @@ long nkvm_x86_get_msr_index_list(struct kvm_msr_list __user *ul)
 	return r;
 }
 
-/* No feature MSRs (ARCH_CAPABILITIES and the like) are offered. */
 long nkvm_x86_get_msr_feature_index_list(struct kvm_msr_list __user *ul)
 {
-	return x86_copy_msr_list(ul, NULL, 0);
+	return x86_copy_msr_list(ul, x86_feature_msrs,
+				 ARRAY_SIZE(x86_feature_msrs));
 }
 
 typedef int (*x86_msr_fn)(struct nkvm_x86_vcpu *xv, struct kvm_msr_entry *e);
@@ -399,11 +441,10 @@ static int x86_set_entry(struct nkvm_x86_vcpu *xv, struct kvm_msr_entry *e)
 	return nkvm_x86_set_msr(xv, e->index, e->data, true);
 }
 
-/* The feature MSRs of /dev/kvm: none, so every index fails. */
 static int x86_get_feature_entry(struct nkvm_x86_vcpu *xv,
 				 struct kvm_msr_entry *e)
 {
-	return 1;
+	return x86_feature_msr(e->index, &e->data);
 }
 
 long nkvm_x86_get_feature_msrs(struct kvm_msrs __user *um)

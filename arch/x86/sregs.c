@@ -12,33 +12,36 @@
 #include <asm/processor-flags.h>
 
 #include "sregs.h"
+#include "x86.h"
 
 #define X86_EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 /* APIC base: bits 0-7 and 9 are reserved. */
 #define X86_APIC_BASE_RSVD	0x2ffULL
 
+/* As stock: CR4 features the supported CPUID offers, CPUID set or not. */
 static u64 x86_cr4_allowed(void)
 {
+	static const struct {
+		unsigned int feature;
+		u64 cr4;
+	} opt[] = {
+		{ X86_FEATURE_UMIP, X86_CR4_UMIP },
+		{ X86_FEATURE_FSGSBASE, X86_CR4_FSGSBASE },
+		{ X86_FEATURE_PCID, X86_CR4_PCIDE },
+		{ X86_FEATURE_XSAVE, X86_CR4_OSXSAVE },
+		{ X86_FEATURE_SMEP, X86_CR4_SMEP },
+		{ X86_FEATURE_SMAP, X86_CR4_SMAP },
+		{ X86_FEATURE_PKU, X86_CR4_PKE },
+		{ X86_FEATURE_LA57, X86_CR4_LA57 },
+	};
 	u64 ok = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
 		 X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
 		 X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	unsigned int i;
 
-	if (boot_cpu_has(X86_FEATURE_UMIP))
-		ok |= X86_CR4_UMIP;
-	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
-		ok |= X86_CR4_FSGSBASE;
-	if (boot_cpu_has(X86_FEATURE_PCID))
-		ok |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_XSAVE))
-		ok |= X86_CR4_OSXSAVE;
-	if (boot_cpu_has(X86_FEATURE_SMEP))
-		ok |= X86_CR4_SMEP;
-	if (boot_cpu_has(X86_FEATURE_SMAP))
-		ok |= X86_CR4_SMAP;
-	if (boot_cpu_has(X86_FEATURE_PKU))
-		ok |= X86_CR4_PKE;
-	if (boot_cpu_has(X86_FEATURE_LA57))
-		ok |= X86_CR4_LA57;
+	for (i = 0; i < ARRAY_SIZE(opt); i++)
+		if (nkvm_x86_supports(opt[i].feature))
+			ok |= opt[i].cr4;
 	return ok;
 }
 

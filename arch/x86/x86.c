@@ -512,6 +512,9 @@ static long x86_translate(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return copy_to_user(argp, &tr, sizeof(tr)) ? -EFAULT : 0;
 }
 
+/* The smallest KVM_SET_NR_MMU_PAGES stock accepts. */
+#define X86_MIN_MMU_PAGES	64UL
+
 /* KVM_SET_TSS_ADDR: the three pages must lie below 4 GiB. */
 #define X86_TSS_ADDR_MAX	0xffffd000UL
 
@@ -546,6 +549,17 @@ static long x86_vm_ioctl(struct nkvm_vm *vm, unsigned int ioctl,
 		return r;
 	case KVM_GET_TSC_KHZ:
 		return READ_ONCE(xvm->tsc_khz);
+	case KVM_SET_NR_MMU_PAGES:
+		/*
+		 * A limit on stock's shadow-page cache; the nested table
+		 * has none, so it is only checked and remembered.
+		 */
+		if (arg < X86_MIN_MMU_PAGES)
+			return -EINVAL;
+		WRITE_ONCE(xvm->nr_mmu_pages, arg);
+		return 0;
+	case KVM_GET_NR_MMU_PAGES:
+		return READ_ONCE(xvm->nr_mmu_pages) ?: X86_MIN_MMU_PAGES;
 	}
 	r = nkvm_x86_irqchip_ioctl(xvm, ioctl, arg);
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;

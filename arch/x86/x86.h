@@ -91,6 +91,7 @@ struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
 	void *vendor;			/* (c) the vendor's per-VM state */
 	u32 tsc_khz;			/* (a) KVM_SET_TSC_KHZ on the VM */
+	unsigned long nr_mmu_pages;	/* (a) KVM_SET_NR_MMU_PAGES, unused */
 
 	/*
 	 * The in-kernel irqchip (irqchip.h). irqchip is set under vm->lock
@@ -121,6 +122,8 @@ static inline struct nkvm_x86_vm *to_x86_vm(struct nkvm_vm *vm)
 struct nkvm_x86_msrs {
 	u64 misc_enable;
 	u64 tsc_aux;
+	u64 ucode_rev;			/* what the guest reads; host sets it */
+	u64 de_cfg;			/* AMD DE_CFG, within the feature value */
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[NKVM_X86_NR_FIXED_MTRRS];
 	u64 mtrr_var[2 * NKVM_X86_NR_VAR_MTRRS];	/* base, mask, ... */
@@ -199,6 +202,7 @@ long nkvm_x86_get_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv);
 /* CR4 bits the vCPU's CPUID table makes reserved (KVM_SET_SREGS). */
 u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv);
+bool nkvm_x86_supports(unsigned int feature);
 /* For vendors: answer the guest's CPUID from the table (RAX..RDX). */
 void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv);
 

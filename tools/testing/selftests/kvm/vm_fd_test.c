@@ -73,11 +73,31 @@ static void test_max_vcpu_id(int kvm)
 #endif
 }
 
+/* x86 KVM_SET/GET_NR_MMU_PAGES: accepted from 64 pages on, as stock. */
+static void test_nr_mmu_pages(int kvm)
+{
+#if defined(__x86_64__)
+	int vm = create_vm(kvm);
+
+	expect_errno(ioctl(vm, KVM_SET_NR_MMU_PAGES, 63UL), EINVAL,
+		     "KVM_SET_NR_MMU_PAGES 63 -> EINVAL");
+	expect_success(ioctl(vm, KVM_SET_NR_MMU_PAGES, 100UL),
+		       "KVM_SET_NR_MMU_PAGES 100");
+	expect_value(ioctl(vm, KVM_GET_NR_MMU_PAGES, 0), 100,
+		     "KVM_GET_NR_MMU_PAGES gives it back");
+	close(vm);
+#else
+	(void)kvm;
+	for (int i = 0; i < 3; i++)
+		tap_skip("x86 only", "KVM_SET/GET_NR_MMU_PAGES check %d", i);
+#endif
+}
+
 int main(void)
 {
 	int kvm, vm;
 
-	tap_plan(kvm_nr_needed_caps + 1 + 2 + 6);
+	tap_plan(kvm_nr_needed_caps + 1 + 2 + 6 + 3);
 	kvm = open_kvm();
 	vm = create_vm(kvm);
 
@@ -90,6 +110,7 @@ int main(void)
 	close(vm);
 
 	test_max_vcpu_id(kvm);
+	test_nr_mmu_pages(kvm);
 
 	close(kvm);
 	return tap_finish();

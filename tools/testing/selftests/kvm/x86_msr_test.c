@@ -65,7 +65,7 @@ static const unsigned char guest_code[] = {
 	0xf4,					/* 25: hlt (not reached)	*/
 };
 
-#define NR_CHECKS	50
+#define NR_CHECKS	52
 
 struct msr_buf {
 	struct kvm_msrs hdr;
@@ -184,7 +184,9 @@ static void test_index_lists(void)
 static void test_feature_list(void)
 {
 	struct kvm_msr_list probe = { .nmsrs = 0 };
-	struct kvm_msr_list *full;
+	struct kvm_msr_list *full = NULL;
+	unsigned int i, bad = 0;
+	unsigned long long v = 0;
 	struct msr_buf b;
 	long r;
 
@@ -193,10 +195,20 @@ static void test_feature_list(void)
 		full = calloc(1, sizeof(*full) + probe.nmsrs * sizeof(__u32));
 		full->nmsrs = probe.nmsrs;
 		r = ioctl(g.kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, full);
-		free(full);
 	}
-	tap_ok(r == 0, "KVM_GET_MSR_FEATURE_INDEX_LIST: probe then fetch (%u MSRs, r %ld errno %d)",
+	tap_ok(r == 0 && full, "KVM_GET_MSR_FEATURE_INDEX_LIST: E2BIG probe, then fetch (%u MSRs, r %ld errno %d)",
 	       probe.nmsrs, r, r ? errno : 0);
+	for (i = 0; full && i < full->nmsrs; i++) {
+		memset(&b, 0, sizeof(b));
+		b.e[0].index = full->indices[i];
+		if (msrs_io(g.kvm, KVM_GET_MSRS, &b, 1) != 1) {
+			tap_diag("feature MSR %#x does not read", full->indices[i]);
+			bad++;
+		}
+	}
+	tap_ok(full && !bad, "KVM_GET_MSRS on /dev/kvm reads every feature MSR");
+	free(full);
+	tap_ok(!get_msr(0x8b, &v), "a vCPU has a UCODE_REV (%#llx)", v);
 
 	memset(&b, 0, sizeof(b));
 	r = msrs_io(g.kvm, KVM_GET_MSRS, &b, 0);
@@ -475,11 +487,11 @@ int main(void)
 	guest_add_vcpu(&g);
 
 	test_index_lists();					/* 5 */
-	test_feature_list();					/* 2 */
+	test_feature_list();					/* 4 */
 
 	/* No backend that runs guests (api_only boots): nothing more. */
 	if (ioctl(g.vcpu, KVM_GET_SREGS, &sregs) && errno == ENOTTY) {
-		for (int i = 7; i < NR_CHECKS; i++)
+		for (int i = 9; i < NR_CHECKS; i++)
 			tap_skip("no backend runs guests", "MSR check %d",
 				 i + 1);
 		return tap_finish();
