@@ -3,8 +3,8 @@
  * The guest's FPU and extended (XSAVE) state, and its XCR0.
  *
  * The state lives in a guest fpstate of the kernel's FPU code
- * (fpu_alloc_guest_fpstate), which the vendor swaps in around each entry
- * with fpu_swap_kvm_fpstate(); between runs it is in memory and the
+ * (fpu_alloc_guest_fpstate), which x86.c swaps in for the whole of each
+ * KVM_RUN with fpu_swap_kvm_fpstate(); between runs it is in memory and the
  * ioctls here read and write it through the kernel's uABI helpers, which
  * also validate what userspace gives (XSTATE_BV, the header's reserved
  * bytes, MXCSR).

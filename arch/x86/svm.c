@@ -10,8 +10,9 @@
  *  - Clean bits: never used (VMCB clean field 0 on every VMRUN).
  *  - Next RIP: only I/O intercepts report it; for the other instructions
  *    we skip, the length is that of the only encoding that exits.
- *  - FPU: the guest has its own fpstate (the x86 layer's, fpu.c), swapped
- *    in and out around each entry by fpu_swap_kvm_fpstate(). XSETBV is
+ *  - FPU: the guest has its own fpstate (the x86 layer's, fpu.c), the
+ *    thread's for all of KVM_RUN (x86.c); an entry reloads the registers
+ *    only when TIF_NEED_FPU_LOAD says something else used them. XSETBV is
  *    intercepted and validated by fpu.c; the guest's XCR0 is loaded with
  *    interrupts off right before VMRUN and the host's right after.
  *  - Control registers: the guest owns CR0/CR3/CR4 in the VMCB (no CR
@@ -1345,14 +1346,12 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	ctl->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	ctl->clean = 0;
 
-	fpu_swap_kvm_fpstate(&xv->fpu, true);
 	local_irq_disable();
 	cpu = smp_processor_id();
 	sc = this_cpu_ptr(&svm_cpu);
 	if (unlikely(!sc->enabled)) {
 		/* Rebooting, or the CPU is going away. */
 		local_irq_enable();
-		fpu_swap_kvm_fpstate(&xv->fpu, false);
 		return -EIO;
 	}
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
@@ -1377,7 +1376,6 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 		set_debugreg(DR6_RESERVED, 6);
 	svm_stgi();
 	local_irq_enable();
-	fpu_swap_kvm_fpstate(&xv->fpu, false);
 
 	svm_regs_from_guest(xv, sv);
 	svm_debug_exit(xv, sv);

@@ -7,6 +7,7 @@
 
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
+#include <asm/fpu/api.h>
 #include <asm/irq_vectors.h>
 #include <asm/processor.h>
 #include <asm/tsc.h>
@@ -259,6 +260,21 @@ static void x86_post_run_save(struct nkvm_x86_vcpu *xv)
 	run->apic_base = sregs.apic_base;
 	run->ready_for_interrupt_injection = nkvm_x86_ready_for_interrupt(xv);
 	run->flags = 0;
+}
+
+/*
+ * The guest's FPU state is the thread's for the whole of KVM_RUN: the
+ * scheduler saves and restores it like any task state, and each entry
+ * only reloads the registers if something else used them meanwhile.
+ */
+static void x86_vcpu_run_begin(struct nkvm_vcpu *vcpu)
+{
+	fpu_swap_kvm_fpstate(&to_x86_vcpu(vcpu)->fpu, true);
+}
+
+static void x86_vcpu_run_end(struct nkvm_vcpu *vcpu)
+{
+	fpu_swap_kvm_fpstate(&to_x86_vcpu(vcpu)->fpu, false);
 }
 
 static int x86_vcpu_complete_exit(struct nkvm_vcpu *vcpu)
@@ -677,6 +693,8 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.vcpu_create		= x86_vcpu_create,
 	.vcpu_destroy		= x86_vcpu_destroy,
 	.runs_guests		= x86_runs_guests,
+	.vcpu_run_begin		= x86_vcpu_run_begin,
+	.vcpu_run_end		= x86_vcpu_run_end,
 	.vcpu_complete_exit	= x86_vcpu_complete_exit,
 	.vcpu_enter		= x86_vcpu_enter,
 	.vcpu_attr		= x86_vcpu_attr,

@@ -96,6 +96,12 @@ struct nkvm_arch_ops {
 	 * (NULL: iff vcpu_enter is set); if not, KVM_RUN gives -ENOEXEC.
 	 */
 	bool (*runs_guests)(void);
+	/*
+	 * Around the whole of a KVM_RUN, complete_exit included (e.g. load
+	 * the guest's FPU once rather than per entry). Optional.
+	 */
+	void (*vcpu_run_begin)(struct nkvm_vcpu *vcpu);
+	void (*vcpu_run_end)(struct nkvm_vcpu *vcpu);
 	int (*vcpu_complete_exit)(struct nkvm_vcpu *vcpu);
 	int (*vcpu_enter)(struct nkvm_vcpu *vcpu);
 	/* KVM_{SET,GET,HAS}_DEVICE_ATTR on a vCPU fd. NULL: -ENOTTY. */

@@ -86,7 +86,11 @@ long nkvm_vcpu_run(struct nkvm_vcpu *vcpu, unsigned long arg)
 		return -ENOEXEC;
 
 	nkvm_sigset_activate(vcpu);
+	if (NKVM_ARCH->vcpu_run_begin)
+		NKVM_ARCH->vcpu_run_begin(vcpu);
 	r = nkvm_run_loop(vcpu);
+	if (NKVM_ARCH->vcpu_run_end)
+		NKVM_ARCH->vcpu_run_end(vcpu);
 	nkvm_sigset_deactivate(vcpu);
 	return r;
 }
