@@ -135,6 +135,7 @@ static struct nkvm_vcpu *nkvm_alloc_vcpu(struct nkvm_vm *vm, u32 id)
 	vcpu->vm = vm;
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
+	nkvm_vcpu_kick_init(vcpu);
 
 	vcpu->mmap_pages = kcalloc(ops->vcpu_mmap_pages,
 				   sizeof(*vcpu->mmap_pages),
