@@ -16,6 +16,11 @@
  */
 static const bool x86_irqchip_works = true;
 
+bool nkvm_x86_irqchip_works(void)
+{
+	return x86_irqchip_works;
+}
+
 static long x86_create_irqchip(struct nkvm_x86_vm *xvm)
 {
 	struct nkvm_vm *vm = &xvm->vm;

@@ -107,6 +107,8 @@ void nkvm_x86_ioapic_eoi(struct nkvm_x86_vm *xvm, u8 vector);
  * nobody), or -EINVAL without an irqchip.
  */
 int nkvm_x86_set_irq(struct nkvm_x86_vm *xvm, u32 gsi, int level);
+/* KVM_CREATE_IRQCHIP is on (KVM_CAP_IRQCHIP). */
+bool nkvm_x86_irqchip_works(void);
 long nkvm_x86_irqchip_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
 			    unsigned long arg);
 void nkvm_x86_irqchip_destroy(struct nkvm_x86_vm *xvm);

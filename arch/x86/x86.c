@@ -83,6 +83,8 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 		return 1;
 	case KVM_CAP_SET_BOOT_CPU_ID:
 		return 1;
+	case KVM_CAP_IRQCHIP:
+		return x86_vendor && x86_vendor->run && nkvm_x86_irqchip_works();
 	case KVM_CAP_SET_GUEST_DEBUG:
 		return x86_vendor && x86_vendor->run;
 	case KVM_CAP_SET_GUEST_DEBUG2:
