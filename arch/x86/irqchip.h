@@ -72,6 +72,8 @@ bool nkvm_x86_lapic_mmio(struct nkvm_x86_vcpu *xv, u64 gpa, unsigned int len,
 int nkvm_x86_lapic_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
 int nkvm_x86_lapic_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 			   bool host);
+u8 nkvm_x86_lapic_get_cr8(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_lapic_set_cr8(struct nkvm_x86_vcpu *xv, u8 cr8);
 u64 nkvm_x86_lapic_get_base(struct nkvm_x86_vcpu *xv);
 void nkvm_x86_lapic_set_base(struct nkvm_x86_vcpu *xv, u64 base);
 long nkvm_x86_lapic_get_mp_state(struct nkvm_x86_vcpu *xv, u32 *state);

@@ -237,7 +237,8 @@ static enum hrtimer_restart lapic_timer_fn(struct hrtimer *t)
 	if (!(lvtt & APIC_LVT_MASKED))
 		lapic_set_irr(a, lvtt & 0xff, false);
 	if (a->timer_mode == LAPIC_TIMER_PERIODIC) {
-		hrtimer_add_expires_ns(t, a->period_ns);
+		/* A late callback skips the periods it missed. */
+		hrtimer_forward_now(t, ns_to_ktime(a->period_ns));
 		return HRTIMER_RESTART;
 	}
 	if (a->timer_mode == LAPIC_TIMER_TSCDEADLINE)
@@ -552,7 +553,8 @@ static int lapic_set_base(struct nkvm_lapic *a, u64 val, bool host)
 	u64 old = a->base;
 	bool was_x2 = lapic_x2apic(a), was_on = lapic_hw_enabled(a);
 
-	if (!nkvm_x86_apic_base_valid(val))
+	/* x2APIC is emulated: the host's CPU need not have it. */
+	if (!nkvm_x86_apic_base_valid(val & ~X2APIC_ENABLE))
 		return 1;
 	if ((val & X2APIC_ENABLE) && !(val & MSR_IA32_APICBASE_ENABLE))
 		return 1;
@@ -607,6 +609,18 @@ u64 nkvm_x86_lapic_get_base(struct nkvm_x86_vcpu *xv)
 void nkvm_x86_lapic_set_base(struct nkvm_x86_vcpu *xv, u64 base)
 {
 	lapic_set_base(xv->lapic, base, true);
+}
+
+/* CR8 is TPR[7:4]: the vendor keeps the guest's CR8 in step. */
+u8 nkvm_x86_lapic_get_cr8(struct nkvm_x86_vcpu *xv)
+{
+	return reg_get(xv->lapic, APIC_TASKPRI) >> 4;
+}
+
+void nkvm_x86_lapic_set_cr8(struct nkvm_x86_vcpu *xv, u8 cr8)
+{
+	if (nkvm_x86_lapic_get_cr8(xv) != (cr8 & 0xf))
+		reg_set(xv->lapic, APIC_TASKPRI, (cr8 & 0xf) << 4);
 }
 
 /* ---- what to inject ---- */

@@ -509,7 +509,8 @@ static void svm_get_sregs(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs)
 	sregs->cr2 = save->cr2;
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
-	sregs->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
+	sregs->cr8 = xv->lapic ? nkvm_x86_lapic_get_cr8(xv) :
+			       sv->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = save->efer & ~EFER_SVME;
 	/* With an in-kernel irqchip the local APIC holds its base. */
 	sregs->apic_base = xv->lapic ? nkvm_x86_lapic_get_base(xv) :
@@ -543,6 +544,8 @@ static void svm_set_sregs(struct nkvm_x86_vcpu *xv,
 	save->cr4 = sregs->cr4;
 	sv->vmcb->control.int_ctl &= ~V_TPR_MASK;
 	sv->vmcb->control.int_ctl |= sregs->cr8 & V_TPR_MASK;
+	if (xv->lapic)
+		nkvm_x86_lapic_set_cr8(xv, sregs->cr8);
 	save->efer = sregs->efer | EFER_SVME;
 	if (xv->lapic)
 		nkvm_x86_lapic_set_base(xv, sregs->apic_base);
@@ -1363,6 +1366,10 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	svm_regs_to_guest(xv, sv);
 	/* Kicks from now on stop the entry: see virt/kvm/kick.c. */
 	nkvm_vcpu_clear_kick(&xv->vcpu);
+	/* The guest's CR8 is the LAPIC's TPR. */
+	if (xv->lapic)
+		ctl->int_ctl = (ctl->int_ctl & ~V_TPR_MASK) |
+			       nkvm_x86_lapic_get_cr8(xv);
 	svm_inject_events(xv, sv);
 	svm_debug_enter(xv, sv);
 	ctl->tsc_offset = xv->tsc_offset;
@@ -1409,6 +1416,8 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	fpu_swap_kvm_fpstate(&xv->fpu, false);
 
 	svm_regs_from_guest(xv, sv);
+	if (xv->lapic)
+		nkvm_x86_lapic_set_cr8(xv, ctl->int_ctl & V_TPR_MASK);
 	svm_debug_exit(xv, sv);
 	return svm_handle_exit(xv, sv, cpu);
 }

@@ -49,8 +49,8 @@ void nkvm_vcpu_kick(struct nkvm_vcpu *vcpu)
 /* Before looking for events to inject. */
 void nkvm_vcpu_clear_kick(struct nkvm_vcpu *vcpu)
 {
-	atomic_set(&vcpu->kicked, 0);
-	smp_mb__after_atomic();
+	/* A full barrier: the clear before reading what was delivered. */
+	atomic_xchg(&vcpu->kicked, 0);
 }
 
 /*
@@ -73,6 +73,7 @@ bool nkvm_vcpu_enter_guest(struct nkvm_vcpu *vcpu)
 /* Right after the exit, interrupts still off. */
 void nkvm_vcpu_exit_guest(struct nkvm_vcpu *vcpu)
 {
+	/* What the guest did is visible to whoever sees it outside. */
 	smp_store_release(&vcpu->mode, NKVM_OUTSIDE_GUEST);
 }
 

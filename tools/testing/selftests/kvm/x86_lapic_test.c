@@ -195,8 +195,8 @@ static void test_state(struct guest *g)
 	REG(&s2, 0x3e0) = 0x3;
 	r = ioctl(g->vcpu, KVM_SET_LAPIC, &s2);
 	memset(&s2, 0, sizeof(s2));
-	tap_ok(!r && !ioctl(g->vcpu, KVM_GET_LAPIC, &s2) &&
-	       REG(&s2, 0x80) == 0x20 && REG(&s2, 0xf0) == 0x1ff &&
+	r = r || ioctl(g->vcpu, KVM_GET_LAPIC, &s2);
+	tap_ok(!r && REG(&s2, 0x80) == 0x20 && REG(&s2, 0xf0) == 0x1ff &&
 	       REG(&s2, 0x3e0) == 0x3,
 	       "KVM_SET_LAPIC then GET: TPR, SVR, TDCR round trip");
 	expect_success(ioctl(g->vcpu, KVM_SET_LAPIC, &s),
