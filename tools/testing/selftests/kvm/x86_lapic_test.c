@@ -4,7 +4,7 @@
  * defaults and a KVM_SET_LAPIC round trip, KVM_INTERRUPT refused, then a
  * 32-bit guest with an IDT that reads its APIC ID and version through
  * the xAPIC page, takes the timer in one-shot, periodic and TSC-deadline
- * modes and a self-IPI (through ICR), switches to x2APIC and reads its ID
+ * modes and a self-IPI and a self-NMI (through ICR), switches to x2APIC and reads its ID
  * and version through the MSRs and sends a self-IPI through SELF_IPI.
  * The guest waits with HLT: it must block in the kernel until the
  * interrupt (no KVM_EXIT_HLT). Last, a signal ends a HLT with EINTR.
@@ -51,6 +51,7 @@ asm(".pushsection .rodata\n"
     "	movl $0x40, " APIC "320\n"
     "	movl $0xb, " APIC "3e0\n"
     "	movl $2000000, " APIC "380\n"
+    "	mov " APIC "390, %eax\n" OUT		/* TMCCT counting down */
     WAIT("1", 0x5000, 1)
     "	mov 0x5000, %eax\n" OUT
     /* Periodic, vector 0x41, 1 ms: three ticks, then stop. */
@@ -74,6 +75,10 @@ asm(".pushsection .rodata\n"
     "	movl $0x40043, " APIC "300\n"
     WAIT("4", 0x500c, 1)
     "	mov 0x500c, %eax\n" OUT
+    /* Self-NMI through ICR: shorthand self, delivery mode NMI. */
+    "	movl $0x40400, " APIC "300\n"
+    WAIT("7", 0x5014, 1)
+    "	mov 0x5014, %eax\n" OUT
     /* x2APIC: EXTD|EN in APIC_BASE, then the MSRs. */
     "	mov $0x1b, %ecx\n"
     "	rdmsr\n"
@@ -93,6 +98,8 @@ asm(".pushsection .rodata\n"
     "6:	hlt\n"
     "	jmp 6b\n"
     /* xAPIC handlers: count, EOI through the page. */
+    "lapic_nmi:	incl 0x5014\n"
+    "	iret\n"
     "lapic_h40:	incl 0x5000\n"
     "	movl $0, " APIC "0b0\n"
     "	iret\n"
@@ -123,10 +130,10 @@ asm(".pushsection .rodata\n"
     ".popsection\n");
 
 extern const unsigned char lapic_guest[], lapic_guest_end[];
-extern const unsigned char lapic_h40[], lapic_h41[], lapic_h42[],
+extern const unsigned char lapic_nmi[], lapic_h40[], lapic_h41[], lapic_h42[],
 	lapic_h43[], lapic_h44[];
 
-#define NR_CHECKS	21
+#define NR_CHECKS	23
 
 #define REG(s, off)	(*(uint32_t *)&(s)->regs[off])
 
@@ -225,6 +232,9 @@ static void test_guest(struct guest *g)
 	tap_ok(v >= 0 && (v & 0xff) == 0x14,
 	       "guest reads the version through MMIO (%#lx)", v);
 	v = run_out(g);
+	tap_ok(v > 0 && v <= 2000000,
+	       "one-shot timer started: TMCCT counts down from TMICT (%ld)", v);
+	v = run_out(g);
 	tap_ok(v == 1, "one-shot timer: one interrupt while in HLT (%ld)", v);
 	v = run_out(g);
 	tap_ok(v == 3 && count[1] >= 3,
@@ -235,6 +245,8 @@ static void test_guest(struct guest *g)
 	       v, count[2]);
 	v = run_out(g);
 	tap_ok(v == 1, "self-IPI through ICR (%ld)", v);
+	v = run_out(g);
+	tap_ok(v == 1, "self-NMI through ICR wakes HLT, handler runs (%ld)", v);
 	v = run_out(g);
 	tap_ok(v == 0, "x2APIC: ID MSR 0x802 reads 0 (%#lx)", v);
 	v = run_out(g);
@@ -284,6 +296,7 @@ int main(void)
 	       guest_load_tables(&g, mem, GDT_GPA, IDT_GPA),
 	       "32-bit protected mode with a GDT and an IDT");
 #define GATE(v, h) guest_idt_gate(mem, IDT_GPA, v, CODE_GPA + (h - lapic_guest))
+	GATE(2, lapic_nmi);
 	GATE(0x40, lapic_h40);
 	GATE(0x41, lapic_h41);
 	GATE(0x42, lapic_h42);
