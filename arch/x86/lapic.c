@@ -690,6 +690,10 @@ static void lapic_accept_events(struct nkvm_x86_vcpu *xv)
 
 	if (nmis)
 		nkvm_x86_queue_nmis(xv, nmis);
+	/* A vendor that runs no guests (VMX for now) never sees INIT/SIPI. */
+	if (!x86_vendor->init_vcpu || !x86_vendor->get_sregs ||
+	    !x86_vendor->set_sregs)
+		return;
 	if (test_and_clear_bit(NKVM_LAPIC_INIT, &a->pending)) {
 		x86_vendor->init_vcpu(xv);
 		lapic_reset(a, true);

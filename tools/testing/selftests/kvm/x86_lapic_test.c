@@ -133,7 +133,7 @@ extern const unsigned char lapic_guest[], lapic_guest_end[];
 extern const unsigned char lapic_nmi[], lapic_h40[], lapic_h41[], lapic_h42[],
 	lapic_h43[], lapic_h44[];
 
-#define NR_CHECKS	23
+#define NR_CHECKS	26
 
 #define REG(s, off)	(*(uint32_t *)&(s)->regs[off])
 
@@ -210,6 +210,23 @@ static void test_state(struct guest *g)
 		       "KVM_SET_LAPIC back to the defaults");
 	expect_errno(ioctl(g->vcpu, KVM_INTERRUPT, &irq), ENXIO,
 		     "KVM_INTERRUPT with the in-kernel irqchip -> ENXIO");
+	expect_errno(ioctl(g->vcpu, KVM_GET_LAPIC, NULL), EFAULT,
+		     "KVM_GET_LAPIC to NULL -> EFAULT");
+	expect_errno(ioctl(g->vcpu, KVM_SET_LAPIC, NULL), EFAULT,
+		     "KVM_SET_LAPIC from NULL -> EFAULT");
+}
+
+/* Without KVM_CREATE_IRQCHIP there is no LAPIC state. */
+static void test_no_irqchip(int kvm)
+{
+	struct kvm_lapic_state s;
+	struct guest g;
+
+	guest_create(&g, kvm);
+	guest_add_vcpu(&g);
+	expect_errno(ioctl(g.vcpu, KVM_GET_LAPIC, &s), EINVAL,
+		     "KVM_GET_LAPIC without an in-kernel irqchip -> EINVAL");
+	guest_destroy(&g);
 }
 
 static void on_alarm(int sig)
@@ -289,7 +306,8 @@ int main(void)
 	guest_add_vcpu(&g);
 	tap_ok(check_cap(g.kvm, KVM_CAP_IRQCHIP) > 0, "KVM_CAP_IRQCHIP");
 
-	test_state(&g);		/* 8 */
+	test_no_irqchip(g.kvm);	/* 1 */
+	test_state(&g);		/* 10 */
 
 	set_cpuid(&g);
 	tap_ok(guest_flat_mode(&g, mem, false, CODE_GPA, STACK_TOP) &&
