@@ -3,8 +3,9 @@
  * Two vCPUs with the in-kernel irqchip: KVM_SET_BOOT_CPU_ID (the BSP
  * starts RUNNABLE with APIC_BASE.BSP, an AP starts UNINITIALIZED; EBUSY
  * once a vCPU exists), KVM_SET_MP_STATE errors, INIT and SIPI from the BSP
- * starting the AP in real mode at the SIPI vector's page, and fixed IPIs
- * (physical and logical destination) waking a vCPU blocked in HLT, each
+ * starting the AP in real mode at the SIPI vector's page, and IPIs (fixed
+ * to a physical and a logical destination, the all-but-self shorthand,
+ * lowest priority) waking a vCPU blocked in HLT, each
  * vCPU in its own thread.
  */
 #include <pthread.h>
@@ -52,7 +53,7 @@ asm(".pushsection .rodata\n"
     "1:	hlt\n"
     "	jmp 1b\n"
     "smp_ap_real_end:\n"
-    /* IPIs: the sender waits for the AP, then physical and logical. */
+    /* IPIs: the sender waits for the AP, then each kind in turn. */
     ".code32\n"
     "smp_sender:\n"
     "1:	pause\n"
@@ -66,6 +67,15 @@ asm(".pushsection .rodata\n"
     "	je 1b\n"
     "	movl $0x02000000, " APIC "310\n"
     "	movl $0x850, " APIC "300\n"
+    "1:	pause\n"
+    "	cmpl $2, 0x6004\n"
+    "	jb 1b\n"
+    "	movl $0xc0050, " APIC "300\n"		/* all but self */
+    "1:	pause\n"
+    "	cmpl $3, 0x6004\n"
+    "	jb 1b\n"
+    "	movl $0x01000000, " APIC "310\n"
+    "	movl $0x150, " APIC "300\n"		/* lowest priority */
     "	mov $2, %eax\n" OUT
     "1:	hlt\n"
     "	jmp 1b\n"
@@ -76,7 +86,7 @@ asm(".pushsection .rodata\n"
     "	movl $0x02000000, " APIC "0d0\n"
     "	movl $1, 0x6000\n"
     "	cli\n"
-    "1:	cmpl $2, 0x6004\n"
+    "1:	cmpl $4, 0x6004\n"
     "	jae 1f\n"
     "	sti\n"
     "	hlt\n"
@@ -304,10 +314,10 @@ static void test_ipi(int kvm)
 	vcpu_start(&rcv, 0x80);
 	vcpu_start(&snd, 0x80);
 	ok = vcpu_wait(&snd);
-	tap_ok(ok && snd.result == 2, "sender sent two IPIs (%ld)", snd.result);
+	tap_ok(ok && snd.result == 2, "sender sent four IPIs (%ld)", snd.result);
 	ok = vcpu_wait(&rcv);
-	tap_ok(ok && rcv.result == 2,
-	       "receiver woke from HLT for a physical and a logical IPI (%ld)",
+	tap_ok(ok && rcv.result == 4,
+	       "receiver woke from HLT for physical, logical, all-but-self and lowest-priority IPIs (%ld)",
 	       rcv.result);
 	if (!ok)
 		tap_bail("the receiver never finished");
