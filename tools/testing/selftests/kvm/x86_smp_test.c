@@ -3,6 +3,7 @@
  * Two vCPUs with the in-kernel irqchip: KVM_SET_BOOT_CPU_ID (the BSP
  * starts RUNNABLE with APIC_BASE.BSP, an AP starts UNINITIALIZED; EBUSY
  * once a vCPU exists), KVM_SET_MP_STATE errors, INIT and SIPI from the BSP
+ * (and INIT_RECEIVED / SIPI_RECEIVED through KVM_SET_MP_STATE)
  * starting the AP in real mode at the SIPI vector's page, and IPIs (fixed
  * to a physical and a logical destination, the all-but-self shorthand,
  * lowest priority) waking a vCPU blocked in HLT, each
@@ -108,7 +109,7 @@ extern const unsigned char smp_ap_real[], smp_ap_real_end[];
 extern const unsigned char smp_sender[], smp_sender_end[];
 extern const unsigned char smp_receiver[], smp_receiver_end[], smp_handler[];
 
-#define NR_CHECKS	14
+#define NR_CHECKS	17
 
 struct vcpu {
 	int fd;
@@ -257,7 +258,9 @@ static void test_boot_cpu_id(int kvm)
 
 static void test_init_sipi(int kvm)
 {
+	struct kvm_mp_state mp;
 	struct vcpu bsp, ap;
+	long st;
 	struct kvm_sregs s;
 	struct guest g;
 	bool ok;
@@ -288,6 +291,25 @@ static void test_init_sipi(int kvm)
 	       s.cs.base == 0x8000 && !(s.cr0 & 1),
 	       "AP CS 0800 base 0x8000, real mode (%#x %#llx)",
 	       s.cs.selector, (unsigned long long)s.cs.base);
+
+	/* The same by hand: wait-for-SIPI, then a latched SIPI. */
+	mp.mp_state = KVM_MP_STATE_INIT_RECEIVED;
+	ok = !ioctl(ap.fd, KVM_SET_MP_STATE, &mp);
+	st = mp_state(ap.fd);
+	tap_ok(ok && st == KVM_MP_STATE_INIT_RECEIVED,
+	       "KVM_SET_MP_STATE INIT_RECEIVED, then GET (%ld)", st);
+	mp.mp_state = KVM_MP_STATE_SIPI_RECEIVED;
+	ok = !ioctl(ap.fd, KVM_SET_MP_STATE, &mp);
+	st = mp_state(ap.fd);
+	tap_ok(ok && st == KVM_MP_STATE_RUNNABLE,
+	       "KVM_SET_MP_STATE SIPI_RECEIVED: the SIPI is taken, RUNNABLE (%ld)",
+	       st);
+	vcpu_start(&ap, 0x90);
+	ok = vcpu_wait(&ap);
+	tap_ok(ok && ap.result == 0x5a,
+	       "the AP runs from the SIPI page again (%ld)", ap.result);
+	if (!ok)
+		tap_bail("the AP did not run");
 	vcpu_close(&bsp);
 	vcpu_close(&ap);
 	close(g.vm);
@@ -342,7 +364,7 @@ int main(void)
 	}
 	close(g.vm);
 	test_boot_cpu_id(kvm);	/* 7 */
-	test_init_sipi(kvm);	/* 4 */
+	test_init_sipi(kvm);	/* 7 */
 	test_ipi(kvm);		/* 3 */
 	return tap_finish();
 }
