@@ -30,7 +30,7 @@
 
 #include <nkvm/iobus.h>
 
-#include "x86.h"
+#include "irqchip.h"
 
 #define PTE_P		BIT_ULL(0)
 #define PTE_PS		BIT_ULL(7)
@@ -550,6 +550,9 @@ void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,
 static int emu_mmio_in_kernel(struct nkvm_x86_vcpu *xv, u64 gpa,
 			      unsigned int len, bool write, void *val)
 {
+	/* The vCPU's own local APIC page comes first. */
+	if (nkvm_x86_lapic_mmio(xv, gpa, len, write, val))
+		return 1;
 	if (write)
 		return !nkvm_io_bus_write(&xv->vcpu, NKVM_MMIO_BUS, gpa, len, val);
 	return !nkvm_io_bus_read(&xv->vcpu, NKVM_MMIO_BUS, gpa, len, val);

@@ -11,10 +11,15 @@
 #include "irqchip.h"
 
 /*
- * Off until the local APIC, PIC and IOAPIC deliver interrupts: until then
- * KVM_CREATE_IRQCHIP answers ENOTTY, as before, rather than pretend.
+ * On: the local APICs deliver (timer, IPIs, INIT/SIPI). Off again if the
+ * PIC and IOAPIC merged with this do not deliver theirs.
  */
-static const bool x86_irqchip_works;
+static const bool x86_irqchip_works = true;
+
+bool nkvm_x86_irqchip_works(void)
+{
+	return x86_irqchip_works;
+}
 
 static long x86_create_irqchip(struct nkvm_x86_vm *xvm)
 {

@@ -53,6 +53,34 @@ int nkvm_x86_lapic_deliver(struct nkvm_vm *vm, struct nkvm_x86_vcpu *src,
 int nkvm_x86_lapic_create(struct nkvm_x86_vcpu *xv);
 void nkvm_x86_lapic_destroy(struct nkvm_x86_vcpu *xv);
 
+/*
+ * The rest runs in the vCPU's thread, xv->lapic set. Before an entry:
+ * nkvm_x86_lapic_before_entry() (1 enter, 0 go round the KVM_RUN loop,
+ * <0 return that); then, when the guest can take an interrupt, the
+ * vendor injects nkvm_x86_lapic_next_irq() (a vector now in service, or
+ * -1), else opens an interrupt window if nkvm_x86_lapic_has_irq().
+ */
+int nkvm_x86_lapic_before_entry(struct nkvm_x86_vcpu *xv);
+bool nkvm_x86_lapic_has_irq(struct nkvm_x86_vcpu *xv);
+int nkvm_x86_lapic_next_irq(struct nkvm_x86_vcpu *xv);
+/* HLT completed (RIP after it): the vCPU halts until an event. */
+void nkvm_x86_lapic_halt(struct nkvm_x86_vcpu *xv);
+/* An MMIO access to the vCPU's APIC page: true when it was one. */
+bool nkvm_x86_lapic_mmio(struct nkvm_x86_vcpu *xv, u64 gpa, unsigned int len,
+			 bool write, void *val);
+/* APIC base, x2APIC and TSC-deadline MSRs: 0, 1 (#GP), -1 not ours. */
+int nkvm_x86_lapic_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
+int nkvm_x86_lapic_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
+			   bool host);
+u8 nkvm_x86_lapic_get_cr8(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_lapic_set_cr8(struct nkvm_x86_vcpu *xv, u8 cr8);
+u64 nkvm_x86_lapic_get_base(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_lapic_set_base(struct nkvm_x86_vcpu *xv, u64 base);
+long nkvm_x86_lapic_get_mp_state(struct nkvm_x86_vcpu *xv, u32 *state);
+long nkvm_x86_lapic_set_mp_state(struct nkvm_x86_vcpu *xv, u32 state);
+long nkvm_x86_get_lapic(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_set_lapic(struct nkvm_x86_vcpu *xv, void __user *argp);
+
 /* ---- pic.c ---- */
 
 int nkvm_x86_pic_create(struct nkvm_x86_vm *xvm);
@@ -81,6 +109,8 @@ void nkvm_x86_ioapic_eoi(struct nkvm_x86_vm *xvm, u8 vector);
  * nobody), or -EINVAL without an irqchip.
  */
 int nkvm_x86_set_irq(struct nkvm_x86_vm *xvm, u32 gsi, int level);
+/* KVM_CREATE_IRQCHIP is on (KVM_CAP_IRQCHIP). */
+bool nkvm_x86_irqchip_works(void);
 long nkvm_x86_irqchip_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
 			    unsigned long arg);
 void nkvm_x86_irqchip_destroy(struct nkvm_x86_vm *xvm);

@@ -19,7 +19,7 @@
 #include <asm/processor-flags.h>
 #include <asm/tsc.h>
 
-#include "x86.h"
+#include "irqchip.h"
 #include "sregs.h"
 
 /* As stock: a KVM_GET/SET_MSRS call handles fewer than this many. */
@@ -191,6 +191,12 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 		     bool host)
 {
 	u64 *mtrr;
+	int r;
+
+	/* The local APIC's (base, x2APIC, TSC deadline), when there is one. */
+	r = nkvm_x86_lapic_get_msr(xv, index, data);
+	if (r >= 0)
+		return r;
 
 	switch (index) {
 	case MSR_IA32_TSC:
@@ -266,6 +272,11 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		     bool host)
 {
 	u64 *mtrr, feature;
+	int r;
+
+	r = nkvm_x86_lapic_set_msr(xv, index, data, host);
+	if (r >= 0)
+		return r;
 
 	switch (index) {
 	case MSR_IA32_TSC:

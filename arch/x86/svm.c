@@ -31,6 +31,7 @@
 
 #include <nkvm/iobus.h>
 
+#include "irqchip.h"
 #include "svm.h"
 
 #include <linux/cpuhotplug.h>
@@ -392,6 +393,11 @@ static void svm_vcpu_free(struct svm_vcpu *sv)
 	kfree(sv);
 }
 
+static struct nkvm_x86_vm *svm_x86_vm(struct nkvm_x86_vcpu *xv)
+{
+	return to_x86_vm(xv->vcpu.vm);
+}
+
 static int svm_vcpu_create(struct nkvm_x86_vcpu *xv)
 {
 	struct svm_vcpu *sv;
@@ -408,7 +414,7 @@ static int svm_vcpu_create(struct nkvm_x86_vcpu *xv)
 	sv->npf_spurious_gpa = -1ULL;
 
 	sv->apic_base = RESET_APIC_BASE;
-	if (xv->vcpu.vcpu_id == 0)
+	if (xv->vcpu.vcpu_id == READ_ONCE(svm_x86_vm(xv)->bsp_vcpu_id))
 		sv->apic_base |= MSR_IA32_APICBASE_BSP;
 	svm_init_vmcb(sv);
 	xv->vendor = sv;
@@ -504,9 +510,12 @@ static void svm_get_sregs(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs)
 	sregs->cr2 = save->cr2;
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
-	sregs->cr8 = sv->vmcb->control.int_ctl & V_TPR_MASK;
+	sregs->cr8 = xv->lapic ? nkvm_x86_lapic_get_cr8(xv) :
+			       sv->vmcb->control.int_ctl & V_TPR_MASK;
 	sregs->efer = save->efer & ~EFER_SVME;
-	sregs->apic_base = sv->apic_base;
+	/* With an in-kernel irqchip the local APIC holds its base. */
+	sregs->apic_base = xv->lapic ? nkvm_x86_lapic_get_base(xv) :
+				       sv->apic_base;
 }
 
 static void svm_set_sregs(struct nkvm_x86_vcpu *xv,
@@ -536,8 +545,13 @@ static void svm_set_sregs(struct nkvm_x86_vcpu *xv,
 	save->cr4 = sregs->cr4;
 	sv->vmcb->control.int_ctl &= ~V_TPR_MASK;
 	sv->vmcb->control.int_ctl |= sregs->cr8 & V_TPR_MASK;
+	if (xv->lapic)
+		nkvm_x86_lapic_set_cr8(xv, sregs->cr8);
 	save->efer = sregs->efer | EFER_SVME;
-	sv->apic_base = sregs->apic_base;
+	if (xv->lapic)
+		nkvm_x86_lapic_set_base(xv, sregs->apic_base);
+	else
+		sv->apic_base = sregs->apic_base;
 }
 
 /* The MSRs kept in the VMCB, with the APIC base; EFER is apart (SVME). */
@@ -722,6 +736,11 @@ static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	/* As stock: the HLT exit wins over the debugger's step stop. */
 	if (nkvm_x86_stepping(xv))
 		xv->dbg.step_trap = false;
+	/* With an in-kernel LAPIC the vCPU blocks in the kernel. */
+	if (xv->lapic) {
+		nkvm_x86_lapic_halt(xv);
+		return 1;
+	}
 	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
 	return 0;
 }
@@ -871,9 +890,11 @@ static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return r;
 }
 
-static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+/* INIT: the VMCB, registers and events as after RESET. */
+static void svm_init_vcpu(struct nkvm_x86_vcpu *xv)
 {
-	/* The VMCB is undefined after a shutdown: INIT the vCPU, as stock. */
+	struct svm_vcpu *sv = xv->vendor;
+
 	svm_init_vmcb(sv);
 	svm_reset_regs(xv);
 	nkvm_x86_debug_reset(xv);
@@ -883,6 +904,12 @@ static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	sv->awaiting_iret = false;
 	xv->mmio.pending = false;
 	memset(&xv->ev, 0, sizeof(xv->ev));
+}
+
+static int svm_exit_shutdown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	/* The VMCB is undefined after a shutdown: INIT the vCPU, as stock. */
+	svm_init_vcpu(xv);
 	xv->vcpu.run->exit_reason = KVM_EXIT_SHUTDOWN;
 	return 0;
 }
@@ -1171,14 +1198,42 @@ static void svm_complete_events(struct nkvm_x86_vcpu *xv,
 }
 
 /*
+ * With an in-kernel LAPIC, when no event fills a slot: the interrupt it
+ * has for a guest that can take one. True when one more waits for an
+ * interrupt window.
+ */
+static bool svm_lapic_irq(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	struct nkvm_x86_events *ev = &xv->ev;
+	int vec;
+
+	if (!xv->lapic)
+		return false;
+	if (!ev->exc_injected && !ev->nmi_injected && !ev->irq_injected &&
+	    (xv->regs.rflags & X86_EFLAGS_IF) &&
+	    !(xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ) &&
+	    !(sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK)) {
+		vec = nkvm_x86_lapic_next_irq(xv);
+		if (vec >= 0) {
+			ev->irq_injected = true;
+			ev->irq_nr = vec;
+			ev->irq_soft = false;
+		}
+	}
+	return nkvm_x86_lapic_has_irq(xv);
+}
+
+/*
  * Before an entry: inject the first event in a slot, else a pending NMI
- * if NMIs are unmasked; intercept IRET while they are masked, and
- * VINTR while userspace waits for an interrupt window.
+ * if NMIs are unmasked, else the LAPIC's interrupt; intercept IRET while
+ * NMIs are masked, and VINTR while userspace or the LAPIC waits for an
+ * interrupt window.
  */
 static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	struct vmcb_control_area *ctl = &sv->vmcb->control;
 	struct nkvm_x86_events *ev = &xv->ev;
+	bool window;
 
 	if (!ev->nmi_injected && ev->nmi_pending && !ev->nmi_masked &&
 	    !(xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ) &&
@@ -1188,6 +1243,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 		ev->nmi_injected = true;
 		ev->nmi_masked = true;
 	}
+	window = svm_lapic_irq(xv, sv);
 
 	ctl->event_inj = 0;
 	if (ev->exc_injected) {
@@ -1217,7 +1273,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	else
 		svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 
-	if (READ_ONCE(xv->vcpu.run->request_interrupt_window)) {
+	if (window || READ_ONCE(xv->vcpu.run->request_interrupt_window)) {
 		ctl->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
 		ctl->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				(0xf << V_INTR_PRIO_SHIFT);
@@ -1335,6 +1391,12 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 		return 0;
 
 	svm_regs_to_guest(xv, sv);
+	/* Kicks from now on stop the entry: see virt/kvm/kick.c. */
+	nkvm_vcpu_clear_kick(&xv->vcpu);
+	/* The guest's CR8 is the LAPIC's TPR. */
+	if (xv->lapic)
+		ctl->int_ctl = (ctl->int_ctl & ~V_TPR_MASK) |
+			       nkvm_x86_lapic_get_cr8(xv);
 	svm_inject_events(xv, sv);
 	svm_debug_enter(xv, sv);
 	ctl->tsc_offset = xv->tsc_offset;
@@ -1354,6 +1416,12 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 		local_irq_enable();
 		return -EIO;
 	}
+	if (!nkvm_vcpu_enter_guest(&xv->vcpu)) {
+		/* Kicked: look for events again; the slots keep theirs. */
+		local_irq_enable();
+		fpu_swap_kvm_fpstate(&xv->fpu, false);
+		return 1;
+	}
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
@@ -1363,6 +1431,7 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	host_tsc_aux = svm_load_guest_tsc_aux(xv);
 	__svm_vmrun(sv->vmcb_pa, svm_page_pa(sc->host_vmcb), sv->gprs);
 	svm_load_host_tsc_aux(xv, host_tsc_aux);
+	nkvm_vcpu_exit_guest(&xv->vcpu);
 	svm_save_guest_drs(xv, sv);
 	/* Before anything in the host may XSAVE: the host's XCR0. */
 	nkvm_x86_load_host_xcr0(xv);
@@ -1378,6 +1447,8 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	local_irq_enable();
 
 	svm_regs_from_guest(xv, sv);
+	if (xv->lapic)
+		nkvm_x86_lapic_set_cr8(xv, ctl->int_ctl & V_TPR_MASK);
 	svm_debug_exit(xv, sv);
 	return svm_handle_exit(xv, sv, cpu);
 }
@@ -1431,5 +1502,6 @@ const struct nkvm_x86_vendor nkvm_svm_vendor = {
 	.get_interrupt_shadow	= svm_get_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.complete_exit		= svm_complete_exit,
+	.init_vcpu		= svm_init_vcpu,
 	.run			= svm_run,
 };

@@ -82,6 +82,10 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	/* Guest debugging (debug.c). */
 	case KVM_CAP_DEBUGREGS:
 		return 1;
+	case KVM_CAP_SET_BOOT_CPU_ID:
+		return 1;
+	case KVM_CAP_IRQCHIP:
+		return x86_vendor && x86_vendor->run && nkvm_x86_irqchip_works();
 	case KVM_CAP_SET_GUEST_DEBUG:
 		return x86_vendor && x86_vendor->run;
 	case KVM_CAP_SET_GUEST_DEBUG2:
@@ -294,6 +298,12 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	/* With a LAPIC: take INIT/SIPI/NMIs; block while halted. */
+	r = nkvm_x86_lapic_before_entry(xv);
+	if (r <= 0) {
+		x86_post_run_save(xv);
+		return r ? r : 1;
+	}
 	/*
 	 * Userspace waits for an interrupt window and it is open: stock
 	 * checks after each entry, which with the window open on entry exits
@@ -365,6 +375,9 @@ static long x86_interrupt(struct nkvm_x86_vcpu *xv, void __user *argp)
 		return -EFAULT;
 	if (irq.irq >= 256)
 		return -EINVAL;
+	/* As stock: the in-kernel PIC owns external interrupts. */
+	if (xv->lapic)
+		return -ENXIO;
 	/* Like stock's kvm_queue_interrupt(): replaces a queued one. */
 	xv->ev.irq_injected = true;
 	xv->ev.irq_nr = irq.irq;
@@ -373,7 +386,7 @@ static long x86_interrupt(struct nkvm_x86_vcpu *xv, void __user *argp)
 }
 
 /* Stock keeps at most two: one being handled, one latched. */
-static void x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n)
+void nkvm_x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n)
 {
 	unsigned int limit = 2;
 
@@ -384,7 +397,7 @@ static void x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n)
 
 static long x86_nmi(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
-	x86_queue_nmis(xv, 1);
+	nkvm_x86_queue_nmis(xv, 1);
 	return 0;
 }
 
@@ -448,7 +461,7 @@ static long x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
 	ev->nmi_masked = e.nmi.masked;
 	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
 		ev->nmi_pending = 0;
-		x86_queue_nmis(xv, e.nmi.pending);
+		nkvm_x86_queue_nmis(xv, e.nmi.pending);
 	}
 	/* The SIPI vector needs an in-kernel LAPIC: ignored, as stock. */
 	return 0;
@@ -459,6 +472,8 @@ static long x86_get_mp_state(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 
+	if (xv->lapic)
+		nkvm_x86_lapic_get_mp_state(xv, &mp.mp_state);
 	return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
 }
 
@@ -468,6 +483,8 @@ static long x86_set_mp_state(struct nkvm_x86_vcpu *xv, void __user *argp)
 
 	if (copy_from_user(&mp, argp, sizeof(mp)))
 		return -EFAULT;
+	if (xv->lapic)
+		return nkvm_x86_lapic_set_mp_state(xv, mp.mp_state);
 	return mp.mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
 }
 
@@ -576,6 +593,14 @@ static long x86_vm_ioctl(struct nkvm_vm *vm, unsigned int ioctl,
 		return 0;
 	case KVM_GET_NR_MMU_PAGES:
 		return READ_ONCE(xvm->nr_mmu_pages) ?: X86_MIN_MMU_PAGES;
+	case KVM_SET_BOOT_CPU_ID:
+		/* As stock: only before the first vCPU, any value. */
+		mutex_lock(&vm->lock);
+		r = vm->created_vcpus ? -EBUSY : 0;
+		if (!r)
+			xvm->bsp_vcpu_id = arg;
+		mutex_unlock(&vm->lock);
+		return r;
 	}
 	r = nkvm_x86_irqchip_ioctl(xvm, ioctl, arg);
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;
@@ -598,6 +623,8 @@ static const struct {
 	{ KVM_NMI,		x86_nmi,	x86_runs_guests },
 	{ KVM_GET_VCPU_EVENTS,	x86_get_vcpu_events, x86_runs_guests },
 	{ KVM_SET_VCPU_EVENTS,	x86_set_vcpu_events, x86_runs_guests },
+	{ KVM_GET_LAPIC,	nkvm_x86_get_lapic },
+	{ KVM_SET_LAPIC,	nkvm_x86_set_lapic },
 	{ KVM_GET_MP_STATE,	x86_get_mp_state },
 	{ KVM_SET_MP_STATE,	x86_set_mp_state },
 	{ KVM_GET_FPU,		nkvm_x86_get_fpu },

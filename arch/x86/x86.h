@@ -78,6 +78,9 @@ struct nkvm_x86_vendor {
 	/* The STI/MOV SS shadow: true while the guest is in one. */
 	bool (*get_interrupt_shadow)(struct nkvm_x86_vcpu *xv);
 	void (*set_interrupt_shadow)(struct nkvm_x86_vcpu *xv, bool shadow);
+
+	/* INIT: the registers and events as after INIT (the local APIC's). */
+	void (*init_vcpu)(struct nkvm_x86_vcpu *xv);
 };
 
 extern const struct nkvm_x86_vendor nkvm_svm_vendor;
@@ -92,6 +95,7 @@ struct nkvm_x86_vm {
 	void *vendor;			/* (c) the vendor's per-VM state */
 	u32 tsc_khz;			/* (a) KVM_SET_TSC_KHZ on the VM */
 	unsigned long nr_mmu_pages;	/* (a) KVM_SET_NR_MMU_PAGES, unused */
+	u32 bsp_vcpu_id;		/* [l] KVM_SET_BOOT_CPU_ID */
 
 	/*
 	 * The in-kernel irqchip (irqchip.h). irqchip is set under vm->lock
@@ -229,6 +233,8 @@ long nkvm_x86_set_xcrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 
 /* x86.c: the guest can take an external interrupt, none is queued. */
 bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
+/* Add NMIs to the pending ones (at most two, as stock). */
+void nkvm_x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n);
 
 /* The vendor found at load (x86.c); NULL when none is usable. */
 extern const struct nkvm_x86_vendor *x86_vendor;

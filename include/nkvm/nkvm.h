@@ -22,7 +22,10 @@
 #include <linux/list.h>
 #include <linux/signal_types.h>
 #include <linux/spinlock.h>
+#include <linux/smp.h>
+#include <linux/wait.h>
 #include <linux/mmu_notifier.h>
+#include <linux/wait.h>
 #include <linux/kvm.h>
 
 #define NKVM_MAX_ADDRESS_SPACES	2
@@ -116,7 +119,17 @@ struct nkvm_vcpu {
 	struct page **mmap_pages;	/* (c) pages userspace may map */
 	bool sigset_active;		/* [m] KVM_SET_SIGNAL_MASK given */
 	sigset_t sigset;		/* [m] blocked signals in KVM_RUN */
+
+	/* Blocking and kicking (virt/kvm/kick.c). */
+	wait_queue_head_t wq;		/* a halted vCPU sleeps here */
+	int mode;			/* (a) NKVM_IN_GUEST or not */
+	int cpu;			/* (a) where it last entered the guest */
+	atomic_t kicked;		/* (a) an event came since it looked */
+	call_single_data_t kick_csd;	/* (a) the IPI that forces a guest exit */
+	atomic_t kick_ipi_busy;		/* (a) kick_csd is on its way */
 };
+
+enum { NKVM_OUTSIDE_GUEST, NKVM_IN_GUEST };
 
 /* Core services for the backends. */
 
@@ -149,5 +162,14 @@ int nkvm_write_guest(struct nkvm_vm *vm, u64 gpa, const void *buf,
 		     unsigned long len);
 void nkvm_slot_mark_dirty(struct nkvm_memslot *slot, nkvm_gfn_t gfn);
 bool nkvm_runs_guests(void);
+
+/* virt/kvm/kick.c: see there for the protocol. */
+void nkvm_vcpu_kick(struct nkvm_vcpu *vcpu);
+void nkvm_vcpu_kick_sync(struct nkvm_vcpu *vcpu);
+void nkvm_vcpu_clear_kick(struct nkvm_vcpu *vcpu);
+bool nkvm_vcpu_enter_guest(struct nkvm_vcpu *vcpu);
+void nkvm_vcpu_exit_guest(struct nkvm_vcpu *vcpu);
+void nkvm_vcpu_block(struct nkvm_vcpu *vcpu,
+		     bool (*ready)(struct nkvm_vcpu *vcpu));
 
 #endif /* _NKVM_NKVM_H */

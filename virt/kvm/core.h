@@ -22,6 +22,9 @@ int nkvm_create_vcpu(struct nkvm_vm *vm, unsigned long id);
 void nkvm_destroy_vcpus(struct nkvm_vm *vm);
 unsigned long nkvm_vcpu_mmap_size(void);
 
+/* kick.c */
+void nkvm_vcpu_kick_init(struct nkvm_vcpu *vcpu);
+
 /* run.c */
 long nkvm_vcpu_run(struct nkvm_vcpu *vcpu, unsigned long arg);
 long nkvm_vcpu_set_signal_mask(struct nkvm_vcpu *vcpu, void __user *argp);

@@ -114,6 +114,7 @@ static void nkvm_free_vcpu(struct nkvm_vcpu *vcpu)
 {
 	unsigned int i;
 
+	nkvm_vcpu_kick_sync(vcpu);
 	for (i = 0; i < vcpu->nr_mmap_pages; i++)
 		if (vcpu->mmap_pages[i])
 			put_page(vcpu->mmap_pages[i]);
@@ -135,6 +136,7 @@ static struct nkvm_vcpu *nkvm_alloc_vcpu(struct nkvm_vm *vm, u32 id)
 	vcpu->vm = vm;
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
+	nkvm_vcpu_kick_init(vcpu);
 
 	vcpu->mmap_pages = kcalloc(ops->vcpu_mmap_pages,
 				   sizeof(*vcpu->mmap_pages),

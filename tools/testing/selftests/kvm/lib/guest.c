@@ -151,6 +151,35 @@ bool guest_on_qemu_tcg(void)
 	return strstr(brand, "QEMU TCG CPU");
 }
 
+bool guest_load_tables(struct guest *g, void *mem, __u64 gdt_gpa,
+		       __u64 idt_gpa)
+{
+	uint64_t *gdt = (uint64_t *)((uint8_t *)mem + gdt_gpa);
+	struct kvm_sregs sregs;
+
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9b000000ffffULL;		/* code, 32-bit, 4 GiB */
+	gdt[2] = 0x00cf93000000ffffULL;		/* data, 4 GiB */
+	memset((uint8_t *)mem + idt_gpa, 0, 256 * 8);
+	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
+		return false;
+	sregs.gdt.base = gdt_gpa;
+	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.idt.base = idt_gpa;
+	sregs.idt.limit = 256 * 8 - 1;
+	return !ioctl(g->vcpu, KVM_SET_SREGS, &sregs);
+}
+
+void guest_idt_gate(void *mem, __u64 idt_gpa, unsigned int vec,
+		    __u32 handler)
+{
+	uint64_t *idt = (uint64_t *)((uint8_t *)mem + idt_gpa);
+
+	/* Offset 15:0, selector 8, present 32-bit interrupt gate, 31:16. */
+	idt[vec] = (handler & 0xffffULL) | (8ULL << 16) | (0x8e00ULL << 32) |
+		   ((uint64_t)(handler >> 16) << 48);
+}
+
 int guest_out_byte(struct guest *g)
 {
 	if (ioctl(g->vcpu, KVM_RUN, 0) || g->run->exit_reason != KVM_EXIT_IO ||

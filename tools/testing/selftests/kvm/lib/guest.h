@@ -54,6 +54,16 @@ void guest_set_es_base(struct guest *g, __u64 base);
  * some intercepts (see the tests that ask).
  */
 bool guest_on_qemu_tcg(void);
+/*
+ * For a 32-bit guest_flat_mode() guest that takes interrupts: a GDT at
+ * gdt_gpa (flat code at 8, flat data at 16) and an empty IDT of 256 gates
+ * at idt_gpa, loaded into GDTR/IDTR. False (errno set) on failure.
+ */
+bool guest_load_tables(struct guest *g, void *mem, __u64 gdt_gpa,
+		       __u64 idt_gpa);
+/* A 32-bit interrupt gate to handler (selector 8) in that IDT. */
+void guest_idt_gate(void *mem, __u64 idt_gpa, unsigned int vec,
+		    __u32 handler);
 /* KVM_RUN to the next exit: the byte an OUT carries, or -1 on another exit. */
 int guest_out_byte(struct guest *g);
 #endif
