@@ -18,3 +18,8 @@ int nkvm_x86_lapic_create(struct nkvm_x86_vcpu *xv)
 void nkvm_x86_lapic_destroy(struct nkvm_x86_vcpu *xv)
 {
 }
+
+/* Temporary stub for the PIC (wip-pic): the lapic branch implements it. */
+void nkvm_x86_lapic_kick_extint(struct nkvm_x86_vm *xvm)
+{
+}
