@@ -48,7 +48,7 @@
 struct nkvm_ioapic {
 	struct nkvm_io_device dev;
 	struct nkvm_x86_vm *xvm;
-	spinlock_t lock;
+	spinlock_t lock;		/* the state; inside irqs->line_lock */
 	struct kvm_ioapic_state s;	/* [lock] */
 	u32 irr_delivered;		/* [lock] edge pins already sent */
 };

@@ -44,7 +44,6 @@ struct x86_route {
 };
 
 struct x86_routing {
-	struct rcu_head rcu;
 	u32 nr_gsi;			/* first[] covers GSI 0..nr_gsi-1 */
 	u32 *first;			/* routes of gsi: [first[g], first[g+1]) */
 	s32 pin_gsi[X86_PIN_KINDS][X86_PINS_MAX];	/* -1: none */
@@ -156,11 +155,6 @@ fail:
 	return ERR_PTR(r);
 }
 
-static void x86_routing_free_rcu(struct rcu_head *head)
-{
-	kvfree(container_of(head, struct x86_routing, rcu));
-}
-
 static int x86_set_routing(struct nkvm_x86_irqs *irqs,
 			   const struct kvm_irq_routing_entry *ue, u32 nr)
 {
@@ -172,8 +166,9 @@ static int x86_set_routing(struct nkvm_x86_irqs *irqs,
 	old = rcu_replace_pointer(irqs->routing, rt,
 				  lockdep_is_held(&irqs->lock));
 	mutex_unlock(&irqs->lock);
-	if (old)
-		call_rcu(&old->rcu, x86_routing_free_rcu);
+	/* No injection still reads it (and none is left behind at unload). */
+	synchronize_rcu();
+	kvfree(old);
 	return 0;
 }
 

@@ -20,7 +20,7 @@
 struct nkvm_pic {
 	struct nkvm_io_device dev;
 	struct nkvm_x86_vm *xvm;
-	spinlock_t lock;
+	spinlock_t lock;		/* the state; inside irqs->line_lock */
 	struct kvm_pic_state chip[2];	/* [lock] master, slave */
 	bool output;			/* [lock] the master's INTR */
 	u16 acked;			/* [lock] pins whose ISR bit dropped */
@@ -252,9 +252,9 @@ static void pic_write(struct nkvm_pic *p, struct kvm_pic_state *s,
 		      unsigned int port, u8 val)
 {
 	if (!(port & 1)) {
-		if (val & 0x10)
+		if (val & 0x10) {
 			pic_icw1(p, s, val);
-		else if (val & 0x08) {		/* OCW3 */
+		} else if (val & 0x08) {	/* OCW3 */
 			if (val & 0x04)
 				s->poll = 1;
 			if (val & 0x02)
