@@ -68,7 +68,10 @@ void nkvm_x86_pic_destroy(struct nkvm_x86_vm *xvm);
 int nkvm_x86_pic_set_irq(struct nkvm_x86_vm *xvm, unsigned int pin, int level);
 /* The INTR output is up (an unmasked request awaits an INTA). */
 bool nkvm_x86_pic_has_interrupt(struct nkvm_x86_vm *xvm);
-/* The INTA cycle: the vector to inject (the spurious one if none). */
+/*
+ * The INTA cycle: the vector to inject (the spurious one if none). Call
+ * it with no lapic lock held: an auto-EOI may lower a resampled line.
+ */
 int nkvm_x86_pic_ack(struct nkvm_x86_vm *xvm);
 /* KVM_GET/SET_IRQCHIP: chip 0 master, 1 slave. */
 void nkvm_x86_pic_get(struct nkvm_x86_vm *xvm, unsigned int chip,

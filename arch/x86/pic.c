@@ -112,6 +112,7 @@ static bool pic_update(struct nkvm_pic *p)
 
 /* Drop the lock; tell irqfd resamplers of acked pins, kick on a rise. */
 static void pic_unlock(struct nkvm_pic *p, unsigned long flags, bool kick)
+	__releases(&p->lock)
 {
 	unsigned long acked = p->acked;
 	unsigned int pin;
