@@ -292,17 +292,21 @@ static u8 pic_read(struct nkvm_pic *p, struct kvm_pic_state *s,
 	int pin;
 
 	if (s->poll) {
-		/* A poll is an INTA by a read: 0x80 | pin, or 0 for none. */
+		/*
+		 * As stock: the pin (7 for none), consumed without being put
+		 * in service; not the 8259's 0x80 | pin.
+		 */
 		s->poll = 0;
 		pin = pic_best_irq(p, s);
 		if (pin < 0)
-			return 0;
-		pic_intack(p, s, pin);
+			return 7;
 		if (is_slave(p, s)) {
 			p->chip[0].isr &= ~BIT(2);
 			p->chip[0].irr &= ~BIT(2);
 		}
-		return 0x80 | pin;
+		s->irr &= ~BIT(pin);
+		pic_clear_isr(p, s, pin);
+		return pin;
 	}
 	if (port & 1)
 		return s->imr;

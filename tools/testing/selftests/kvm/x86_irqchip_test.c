@@ -5,6 +5,11 @@
  * KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI, KVM_IRQFD and the capabilities.
  * Success and error paths, and the KVM_IRQ_LINE_STATUS values of the
  * default routing that need no local APIC (PIC pins, masked IOAPIC pins).
+ * Then a 32-bit guest (interrupts off) reaches the IOAPIC's registers
+ * through MMIO and the PICs' through port I/O, all handled in the kernel:
+ * version and ID, a redirection entry's read-only bits, IOREGSEL's width,
+ * the 8259 init sequence, ELCR masks, IRR after KVM_IRQ_LINE, the poll
+ * command and a specific EOI; the host checks KVM_GET_IRQCHIP agrees.
  * Skipped where KVM_CAP_IRQCHIP is 0.
  */
 #include <stdio.h>
@@ -13,10 +18,12 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "test.h"
+#include "guest.h"
 
-#define NR_CHECKS	63
+#define NR_CHECKS	82
 
 #define MAX_ROUTES	4096
 #define BAD_PTR		((void *)8)
@@ -315,6 +322,130 @@ static void test_irqfd(int vm)
 	close(r1);
 }
 
+#define MEM_SIZE	(2 * MiB)
+#define CODE_GPA	0x1000
+#define STACK_TOP	0x8000
+#define PORT_SYNC	0x80
+#define PORT_VAL	0x84
+
+#define IOSEL(v)	"	movl $" #v ", 0xfec00000\n"
+#define IOWR(v)		"	movl $" #v ", 0xfec00010\n"
+#define IORD		"	mov 0xfec00010, %eax\n	out %eax, $0x84\n"
+#define PIC_OUT(p, v)	"	mov $" #v ", %al\n	out %al, $" #p "\n"
+#define PIC_IN(p)	"	in $" #p ", %al\n	out %al, $0x84\n"
+#define ELCR_OUT(p, v)	"	mov $" #p ", %dx\n	mov $" #v ", %al\n	out %al, %dx\n"
+#define ELCR_IN(p)	"	mov $" #p ", %dx\n	in %dx, %al\n	out %al, $0x84\n"
+asm(".pushsection .rodata\n"
+    ".code32\n"
+    "ic_start:\n"
+    IOSEL(1) IORD					/* version */
+    IOSEL(0) IOWR(0x0f000000) IORD			/* ID */
+    IOSEL(0x16) IOWR(0x1d0a5) IORD			/* pin 3, low */
+    IOSEL(0x17) IOWR(0xff000000) IORD			/* pin 3, high */
+    IOSEL(0x1234) "	mov 0xfec00000, %eax\n	out %eax, $0x84\n"
+    IOSEL(0x40) IORD					/* pin 24 */
+    PIC_OUT(0x20, 0x11) PIC_OUT(0x21, 0x68)
+    PIC_OUT(0x21, 0x04) PIC_OUT(0x21, 0x01)
+    PIC_OUT(0x21, 0xef) PIC_IN(0x21)			/* IMR */
+    ELCR_OUT(0x4d0, 0xff) ELCR_IN(0x4d0)
+    ELCR_OUT(0x4d1, 0xff) ELCR_IN(0x4d1)
+    ELCR_OUT(0x4d0, 0) ELCR_OUT(0x4d1, 0)
+    PIC_OUT(0x80, 0)					/* host raises GSI 4 */
+    PIC_OUT(0x20, 0x0a) PIC_IN(0x20)			/* IRR */
+    PIC_OUT(0x20, 0x0c) PIC_IN(0x20)			/* poll */
+    PIC_OUT(0x20, 0x64)					/* EOI IRQ4 */
+    PIC_OUT(0x20, 0x0b) PIC_IN(0x20)			/* ISR */
+    PIC_OUT(0x20, 0x0a) PIC_IN(0x20)			/* IRR */
+    "	cli\n"
+    "	hlt\n"
+    "ic_end:\n"
+    ".code64\n"
+    ".popsection\n");
+
+extern const unsigned char ic_start[], ic_end[];
+
+/* Run to an OUT; its port in *port and its data (1, 2 or 4 bytes). */
+static long run_out(struct guest *g, int *port)
+{
+	uint32_t v = 0;
+
+	*port = -1;
+	if (ioctl(g->vcpu, KVM_RUN, 0) || g->run->exit_reason != KVM_EXIT_IO ||
+	    g->run->io.direction != KVM_EXIT_IO_OUT) {
+		tap_diag("KVM_RUN: exit %s", guest_exit_name(g->run->exit_reason));
+		return -1;
+	}
+	*port = g->run->io.port;
+	memcpy(&v, (uint8_t *)g->run + g->run->io.data_offset,
+	       g->run->io.size);
+	return v;
+}
+
+static void expect_out(struct guest *g, int port, long val, const char *what)
+{
+	int p;
+	long v = run_out(g, &p);
+
+	tap_ok(p == port && v == val, "guest: %s (port %#x value %#lx)", what,
+	       p, v);
+}
+
+/* 19 checks. */
+static void test_guest(int kvm)
+{
+	struct kvm_irqchip c;
+	unsigned char *mem;
+	struct guest g;
+
+	guest_create(&g, kvm);
+	if (ioctl(g.vm, KVM_CREATE_IRQCHIP, 0))
+		tap_bail("KVM_CREATE_IRQCHIP: %m");
+	mem = alloc_aligned(MEM_SIZE, MiB);
+	memcpy(mem + CODE_GPA, ic_start, ic_end - ic_start);
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(&g);
+	if (!guest_flat_mode(&g, mem, false, CODE_GPA, STACK_TOP))
+		tap_bail("guest_flat_mode: %m");
+
+	expect_out(&g, PORT_VAL, 0x170011, "IOAPIC version 0x170011");
+	expect_out(&g, PORT_VAL, 0x0f000000, "IOAPIC ID 15");
+	expect_out(&g, PORT_VAL, 0x180a5,
+		   "redirection entry: Remote IRR and delivery status read-only");
+	expect_out(&g, PORT_VAL, 0xff000000, "redirection entry, high half");
+	expect_out(&g, PORT_VAL, 0x34, "IOREGSEL keeps 8 bits");
+	expect_out(&g, PORT_VAL, 0xffffffff, "pin 24 reads all ones");
+	expect_out(&g, PORT_VAL, 0xef, "PIC IMR after ICW1-4 and OCW1");
+	expect_out(&g, PORT_VAL, 0xf8, "master ELCR mask 0xf8");
+	expect_out(&g, PORT_VAL, 0xde, "slave ELCR mask 0xde");
+	expect_out(&g, PORT_SYNC, 0, "sync");
+	expect_value(line_status(g.vm, 4, 1), 1, "GSI 4 up: status 1");
+	line_status(g.vm, 4, 0);
+	expect_out(&g, PORT_VAL, 0x10, "IRR has IRQ4");
+	expect_out(&g, PORT_VAL, 0x04, "poll: IRQ4 (stock: no 0x80 bit)");
+	expect_out(&g, PORT_VAL, 0, "ISR empty after the specific EOI");
+	expect_out(&g, PORT_VAL, 0, "IRR empty");
+
+	memset(&c, 0, sizeof(c));
+	c.chip_id = KVM_IRQCHIP_IOAPIC;
+	ioctl(g.vm, KVM_GET_IRQCHIP, &c);
+	tap_ok(c.chip.ioapic.id == 15 &&
+	       c.chip.ioapic.redirtbl[3].bits == 0xff000000000180a5ULL,
+	       "GET_IRQCHIP: the IOAPIC as the guest programmed it");
+	memset(&c, 0, sizeof(c));
+	c.chip_id = KVM_IRQCHIP_PIC_MASTER;
+	ioctl(g.vm, KVM_GET_IRQCHIP, &c);
+	tap_ok(c.chip.pic.irq_base == 0x68 && c.chip.pic.imr == 0xef &&
+	       c.chip.pic.init4 == 1 && c.chip.pic.init_state == 0 &&
+	       c.chip.pic.elcr == 0,
+	       "GET_IRQCHIP: the master as the guest programmed it");
+	c.chip_id = KVM_IRQCHIP_PIC_SLAVE;
+	ioctl(g.vm, KVM_GET_IRQCHIP, &c);
+	tap_ok(c.chip.pic.elcr == 0, "GET_IRQCHIP: slave ELCR back to 0");
+	tap_ok(g.run->exit_reason == KVM_EXIT_IO, "no exit but the OUTs");
+	guest_destroy(&g);
+	munmap(mem, MEM_SIZE);
+}
+
 int main(void)
 {
 	int kvm, vm;
@@ -342,6 +473,7 @@ int main(void)
 	test_irqfd(vm);
 	test_routing(vm);
 	close(vm);
+	test_guest(kvm);
 	close(kvm);
 	return tap_finish();
 }
