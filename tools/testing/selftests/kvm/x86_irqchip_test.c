@@ -23,7 +23,7 @@
 #include "test.h"
 #include "guest.h"
 
-#define NR_CHECKS	82
+#define NR_CHECKS	84
 
 #define MAX_ROUTES	4096
 #define BAD_PTR		((void *)8)
@@ -282,7 +282,7 @@ static void test_msi(int vm)
 		     "SIGNAL_MSI bad pointer: EFAULT");
 }
 
-/* 10 checks. */
+/* 12 checks. */
 static void test_irqfd(int vm)
 {
 	struct kvm_irqfd fd = { .gsi = 5 };
@@ -317,6 +317,13 @@ static void test_irqfd(int vm)
 	fd.fd = -1;
 	expect_errno(ioctl(vm, KVM_IRQFD, &fd), EBADF,
 		     "IRQFD deassign fd -1: EBADF");
+	/* Closing an assigned eventfd detaches it; e2 stays for VM close. */
+	fd.fd = e1;
+	fd.flags = 0;
+	expect_success(ioctl(vm, KVM_IRQFD, &fd), "IRQFD assign, then close it");
+	fd.fd = e2;
+	fd.gsi = 7;
+	expect_success(ioctl(vm, KVM_IRQFD, &fd), "IRQFD left for VM close");
 	close(e1);
 	close(e2);
 	close(r1);
