@@ -52,6 +52,13 @@ int nkvm_x86_lapic_deliver(struct nkvm_vm *vm, struct nkvm_x86_vcpu *src,
 /* vCPU creation/teardown when the VM has an irqchip. */
 int nkvm_x86_lapic_create(struct nkvm_x86_vcpu *xv);
 void nkvm_x86_lapic_destroy(struct nkvm_x86_vcpu *xv);
+/*
+ * The PIC's INTR output rose: make vCPU 0 (the BSP, whose LINT0 it feeds)
+ * look at nkvm_x86_pic_has_interrupt() soon (wake it from HLT, kick it
+ * out of the guest). Any context that may take a spinlock; called with
+ * no irqchip lock held.
+ */
+void nkvm_x86_lapic_kick_extint(struct nkvm_x86_vm *xvm);
 
 /*
  * The rest runs in the vCPU's thread, xv->lapic set. Before an entry:
@@ -89,8 +96,16 @@ void nkvm_x86_pic_destroy(struct nkvm_x86_vm *xvm);
 int nkvm_x86_pic_set_irq(struct nkvm_x86_vm *xvm, unsigned int pin, int level);
 /* The INTR output is up (an unmasked request awaits an INTA). */
 bool nkvm_x86_pic_has_interrupt(struct nkvm_x86_vm *xvm);
-/* The INTA cycle: the vector to inject (the spurious one if none). */
+/*
+ * The INTA cycle: the vector to inject (the spurious one if none). Call
+ * it with no lapic lock held: an auto-EOI may lower a resampled line.
+ */
 int nkvm_x86_pic_ack(struct nkvm_x86_vm *xvm);
+/* KVM_GET/SET_IRQCHIP: chip 0 master, 1 slave. */
+void nkvm_x86_pic_get(struct nkvm_x86_vm *xvm, unsigned int chip,
+		      struct kvm_pic_state *s);
+void nkvm_x86_pic_set(struct nkvm_x86_vm *xvm, unsigned int chip,
+		      const struct kvm_pic_state *s);
 
 /* ---- ioapic.c ---- */
 
@@ -98,8 +113,14 @@ int nkvm_x86_ioapic_create(struct nkvm_x86_vm *xvm);
 void nkvm_x86_ioapic_destroy(struct nkvm_x86_vm *xvm);
 int nkvm_x86_ioapic_set_irq(struct nkvm_x86_vm *xvm, unsigned int pin,
 			    int level);
-/* A local APIC EOIed a level-triggered vector. */
+/*
+ * A local APIC EOIed a level-triggered vector. Called with no lapic or
+ * irqchip lock held (it may deliver the next message of the pin).
+ */
 void nkvm_x86_ioapic_eoi(struct nkvm_x86_vm *xvm, u8 vector);
+void nkvm_x86_ioapic_get(struct nkvm_x86_vm *xvm, struct kvm_ioapic_state *s);
+void nkvm_x86_ioapic_set(struct nkvm_x86_vm *xvm,
+			 const struct kvm_ioapic_state *s);
 
 /* ---- irqchip.c ---- */
 
@@ -111,6 +132,15 @@ void nkvm_x86_ioapic_eoi(struct nkvm_x86_vm *xvm, u8 vector);
 int nkvm_x86_set_irq(struct nkvm_x86_vm *xvm, u32 gsi, int level);
 /* KVM_CREATE_IRQCHIP is on (KVM_CAP_IRQCHIP). */
 bool nkvm_x86_irqchip_works(void);
+/*
+ * The guest acknowledged pin of chip (KVM_IRQCHIP_*): an EOI of a level
+ * IOAPIC pin, or the PIC's ISR bit dropping. Resampling irqfds routed to
+ * it lower their line and signal their resamplefd. No irqchip lock held.
+ */
+void nkvm_x86_irqchip_acked(struct nkvm_x86_vm *xvm, unsigned int chip,
+			    unsigned int pin);
+/* The KVM_CHECK_EXTENSION value of an irqchip capability, 0 for others. */
+long nkvm_x86_irqchip_cap(long cap);
 long nkvm_x86_irqchip_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
 			    unsigned long arg);
 void nkvm_x86_irqchip_destroy(struct nkvm_x86_vm *xvm);

@@ -879,3 +879,18 @@ void nkvm_x86_lapic_destroy(struct nkvm_x86_vcpu *xv)
 	kfree(xv->lapic);
 	xv->lapic = NULL;
 }
+
+/*
+ * The PIC's output rose: the boot vCPU takes ExtINT (lapic_is_bsp), so
+ * wake it or make it leave the guest. Any context.
+ */
+void nkvm_x86_lapic_kick_extint(struct nkvm_x86_vm *xvm)
+{
+	u32 bsp = READ_ONCE(xvm->bsp_vcpu_id);
+	struct nkvm_vcpu *vcpu;
+	unsigned long i;
+
+	xa_for_each(&xvm->vm.vcpus, i, vcpu)
+		if (vcpu->vcpu_id == bsp)
+			nkvm_vcpu_kick(vcpu);
+}

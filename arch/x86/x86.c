@@ -92,7 +92,7 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 		return x86_vendor && x86_vendor->run ?
 		       nkvm_x86_guest_debug_flags() : 0;
 	}
-	return 0;
+	return nkvm_x86_irqchip_cap(cap);
 }
 
 static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)

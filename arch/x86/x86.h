@@ -89,6 +89,7 @@ extern const struct nkvm_x86_vendor nkvm_vmx_vendor;
 struct nkvm_pic;
 struct nkvm_ioapic;
 struct nkvm_lapic;
+struct nkvm_x86_irqs;
 
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
@@ -105,6 +106,7 @@ struct nkvm_x86_vm {
 	bool irqchip;
 	struct nkvm_pic *pic;
 	struct nkvm_ioapic *ioapic;
+	struct nkvm_x86_irqs *irqs;	/* GSI routing and irqfds, as pic */
 };
 
 /* The VM has an in-kernel irqchip, complete. */
