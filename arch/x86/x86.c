@@ -90,6 +90,13 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_ADJUST_CLOCK:
 		return nkvm_x86_clock_flags();
 	case KVM_CAP_KVMCLOCK_CTRL:
+	case KVM_CAP_CLOCKSOURCE:
+		return 1;
+	/* i8254.c */
+	case KVM_CAP_PIT:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
 		return 1;
 	}
 	return 0;
@@ -108,6 +115,7 @@ static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)
 
 static void x86_vm_destroy(struct nkvm_vm *vm)
 {
+	nkvm_x86_pit_destroy(to_x86_vm(vm));
 	nkvm_x86_irqchip_destroy(to_x86_vm(vm));
 	if (x86_vendor && x86_vendor->vm_destroy)
 		x86_vendor->vm_destroy(to_x86_vm(vm));
@@ -556,6 +564,8 @@ static long x86_vm_ioctl(struct nkvm_vm *vm, unsigned int ioctl,
 		return READ_ONCE(xvm->tsc_khz);
 	}
 	r = nkvm_x86_clock_ioctl(xvm, ioctl, arg);
+	if (r == -ENOIOCTLCMD)
+		r = nkvm_x86_pit_ioctl(xvm, ioctl, arg);
 	if (r == -ENOIOCTLCMD)
 		r = nkvm_x86_irqchip_ioctl(xvm, ioctl, arg);
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;

@@ -86,6 +86,7 @@ extern const struct nkvm_x86_vendor nkvm_vmx_vendor;
 struct nkvm_pic;
 struct nkvm_ioapic;
 struct nkvm_lapic;
+struct nkvm_pit;
 
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
@@ -104,6 +105,8 @@ struct nkvm_x86_vm {
 	/* kvmclock.c: kvmclock - host boot time (ns); the wall-clock MSR. */
 	s64 kvmclock_offset;		/* (a) */
 	u64 wall_clock;			/* (a) */
+	/* i8254.c: set once under vm->lock, read with acquire. */
+	struct nkvm_pit *pit;
 };
 
 /* The VM has an in-kernel irqchip, complete. */
@@ -288,6 +291,11 @@ static inline void nkvm_x86_kvmclock_enter(struct nkvm_x86_vcpu *xv)
 	if (unlikely(READ_ONCE(xv->clock.update)))
 		nkvm_x86_kvmclock_update(xv);
 }
+
+/* i8254.c: the PIT's VM ioctls (-ENOIOCTLCMD for others), VM teardown. */
+long nkvm_x86_pit_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
+			unsigned long arg);
+void nkvm_x86_pit_destroy(struct nkvm_x86_vm *xvm);
 
 /* debug.c */
 #define NKVM_X86_DR6_RESET	0xffff0ff0ULL
