@@ -462,6 +462,7 @@ static long pit_create(struct nkvm_x86_vm *xvm, u32 flags)
 		kfree(pit);
 		goto out;
 	}
+	/* Complete before the ioctls see it (pit_get()). */
 	smp_store_release(&xvm->pit, pit);
 out:
 	mutex_unlock(&vm->lock);

@@ -132,6 +132,7 @@ void nkvm_x86_kvmclock_update(struct nkvm_x86_vcpu *xv)
 	stopped = pv.flags & PVCLOCK_GUEST_STOPPED;
 	if (nkvm_write_guest(&xvm->vm, gpa, &version, sizeof(version)))
 		return;
+	/* The odd version is visible before any field changes. */
 	smp_wmb();
 
 	memset(&pv, 0, sizeof(pv));
@@ -150,6 +151,7 @@ void nkvm_x86_kvmclock_update(struct nkvm_x86_vcpu *xv)
 		pv.flags |= PVCLOCK_TSC_STABLE_BIT;
 	if (nkvm_write_guest(&xvm->vm, gpa, &pv, sizeof(pv)))
 		return;
+	/* The fields are visible before the even version. */
 	smp_wmb();
 	version++;
 	nkvm_write_guest(&xvm->vm, gpa, &version, sizeof(version));
@@ -170,6 +172,7 @@ static void kvmclock_write_wall(struct nkvm_x86_vm *xvm, u64 gpa)
 	version = (version + 1) | 1;
 	if (nkvm_write_guest(&xvm->vm, gpa, &version, sizeof(version)))
 		return;
+	/* The odd version is visible before any field changes. */
 	smp_wmb();
 	kvmclock_now(&tsc, &boot, &real);
 	epoch = real - kvmclock_ns(xvm, boot);
@@ -178,6 +181,7 @@ static void kvmclock_write_wall(struct nkvm_x86_vm *xvm, u64 gpa)
 	wc.sec = (u32)epoch;
 	if (nkvm_write_guest(&xvm->vm, gpa, &wc, sizeof(wc)))
 		return;
+	/* The fields are visible before the even version. */
 	smp_wmb();
 	version++;
 	nkvm_write_guest(&xvm->vm, gpa, &version, sizeof(version));
