@@ -176,11 +176,12 @@ static unsigned int cpuid_supported(struct kvm_cpuid_entry2 *e)
 	if (xcr0)
 		n += cpuid_xstate(&e[n], CPUID_SUPPORTED_MAX - 8 - n, xcr0);
 
-	/* "KVMKVMKVM\0\0\0": the hypervisor signature, no PV features yet. */
+	/* "KVMKVMKVM\0\0\0": the hypervisor signature; kvmclock's features. */
 	e[n++] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_SIGNATURE,
 		.eax = CPUID_KVM_FEATURES, .ebx = 0x4b4d564b,
 		.ecx = 0x564b4d56, .edx = 0x4d };
-	e[n++] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_FEATURES };
+	e[n++] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_FEATURES,
+		.eax = nkvm_x86_kvm_features() };
 
 	cpuid_host(&e[n], 0x80000000, 0);
 	host_max = min_t(u32, e[n].eax, CPUID_MAX_EXT);

@@ -78,6 +78,7 @@ void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv)
 {
 	memset(&xv->msrs, 0, sizeof(xv->msrs));
 	xv->msrs.misc_enable = X86_MISC_ENABLE_RO;
+	nkvm_x86_kvmclock_reset(xv);
 }
 
 /*
@@ -225,6 +226,8 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 		*data = *mtrr;
 		return 0;
 	}
+	if (nkvm_x86_is_kvmclock_msr(index))
+		return nkvm_x86_kvmclock_get_msr(xv, index, data);
 	return x86_vendor_get(xv, index, data);
 }
 
@@ -281,6 +284,7 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 	switch (index) {
 	case MSR_IA32_TSC:
 		xv->tsc_offset = data - rdtsc_ordered();
+		nkvm_x86_kvmclock_request(xv);
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		return x86_set_misc_enable(xv, data, host);
@@ -335,6 +339,8 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		*mtrr = data;
 		return 0;
 	}
+	if (nkvm_x86_is_kvmclock_msr(index))
+		return nkvm_x86_kvmclock_set_msr(xv, index, data, host);
 	return x86_vendor_set(xv, index, data);
 }
 
@@ -344,7 +350,8 @@ static u32 x86_nr_msrs(void)
 {
 	return (x86_vendor_has_msrs() ? ARRAY_SIZE(x86_vendor_msrs) : 0) +
 	       ARRAY_SIZE(x86_layer_msrs) + (x86_has_tsc_aux() ? 1 : 0) +
-	       NKVM_X86_NR_FIXED_MTRRS + 2 * NKVM_X86_NR_VAR_MTRRS;
+	       NKVM_X86_NR_FIXED_MTRRS + 2 * NKVM_X86_NR_VAR_MTRRS +
+	       ARRAY_SIZE(nkvm_x86_kvmclock_msrs);
 }
 
 static void x86_fill_msrs(u32 *out)
@@ -362,6 +369,8 @@ static void x86_fill_msrs(u32 *out)
 		out[n++] = x86_fixed_mtrrs[i];
 	for (i = 0; i < 2 * NKVM_X86_NR_VAR_MTRRS; i++)
 		out[n++] = X86_MTRR_VAR_BASE + i;
+	for (i = 0; i < ARRAY_SIZE(nkvm_x86_kvmclock_msrs); i++)
+		out[n++] = nkvm_x86_kvmclock_msrs[i];
 }
 
 /*

@@ -91,6 +91,18 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return x86_vendor && x86_vendor->run ?
 		       nkvm_x86_guest_debug_flags() : 0;
+	/* kvmclock.c */
+	case KVM_CAP_ADJUST_CLOCK:
+		return nkvm_x86_clock_flags();
+	case KVM_CAP_KVMCLOCK_CTRL:
+	case KVM_CAP_CLOCKSOURCE:
+		return 1;
+	/* i8254.c */
+	case KVM_CAP_PIT:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
+		return 1;
 	}
 	return nkvm_x86_irqchip_cap(cap);
 }
@@ -100,6 +112,7 @@ static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	to_x86_vm(vm)->tsc_khz = tsc_khz;
+	nkvm_x86_kvmclock_vm_init(to_x86_vm(vm));
 	if (x86_vendor && x86_vendor->vm_init)
 		return x86_vendor->vm_init(to_x86_vm(vm));
 	return 0;
@@ -107,6 +120,7 @@ static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)
 
 static void x86_vm_destroy(struct nkvm_vm *vm)
 {
+	nkvm_x86_pit_destroy(to_x86_vm(vm));
 	nkvm_x86_irqchip_destroy(to_x86_vm(vm));
 	if (x86_vendor && x86_vendor->vm_destroy)
 		x86_vendor->vm_destroy(to_x86_vm(vm));
@@ -315,6 +329,7 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 		x86_post_run_save(xv);
 		return 0;
 	}
+	nkvm_x86_kvmclock_enter(xv);
 	r = x86_vendor->run(xv);
 	x86_post_run_save(xv);
 	return r;
@@ -517,6 +532,7 @@ static long x86_tsc_rate(unsigned long arg, u32 *khz)
 
 static long x86_set_tsc_khz(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
+	nkvm_x86_kvmclock_request(xv);
 	return x86_tsc_rate((unsigned long)argp, &xv->tsc_khz);
 }
 
@@ -602,7 +618,11 @@ static long x86_vm_ioctl(struct nkvm_vm *vm, unsigned int ioctl,
 		mutex_unlock(&vm->lock);
 		return r;
 	}
-	r = nkvm_x86_irqchip_ioctl(xvm, ioctl, arg);
+	r = nkvm_x86_clock_ioctl(xvm, ioctl, arg);
+	if (r == -ENOIOCTLCMD)
+		r = nkvm_x86_pit_ioctl(xvm, ioctl, arg);
+	if (r == -ENOIOCTLCMD)
+		r = nkvm_x86_irqchip_ioctl(xvm, ioctl, arg);
 	return r == -ENOIOCTLCMD ? -ENOTTY : r;
 }
 
@@ -641,6 +661,7 @@ static const struct {
 	{ KVM_SET_GUEST_DEBUG,	nkvm_x86_set_guest_debug, x86_runs_guests },
 	{ KVM_GET_DEBUGREGS,	nkvm_x86_get_debugregs },
 	{ KVM_SET_DEBUGREGS,	nkvm_x86_set_debugregs },
+	{ KVM_KVMCLOCK_CTRL,	nkvm_x86_kvmclock_ctrl },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,
@@ -675,6 +696,7 @@ static int x86_vcpu_tsc_attr(struct nkvm_vcpu *vcpu, unsigned int ioctl,
 		if (get_user(offset, uaddr))
 			return -EFAULT;
 		xv->tsc_offset = offset;
+		nkvm_x86_kvmclock_request(xv);
 		return 0;
 	case KVM_GET_DEVICE_ATTR:
 		return put_user((u64)xv->tsc_offset, uaddr) ? -EFAULT : 0;

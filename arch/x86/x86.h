@@ -90,6 +90,7 @@ struct nkvm_pic;
 struct nkvm_ioapic;
 struct nkvm_lapic;
 struct nkvm_x86_irqs;
+struct nkvm_pit;
 
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
@@ -107,6 +108,12 @@ struct nkvm_x86_vm {
 	struct nkvm_pic *pic;
 	struct nkvm_ioapic *ioapic;
 	struct nkvm_x86_irqs *irqs;	/* GSI routing and irqfds, as pic */
+
+	/* kvmclock.c: kvmclock - host boot time (ns); the wall-clock MSR. */
+	s64 kvmclock_offset;		/* (a) */
+	u64 wall_clock;			/* (a) */
+	/* i8254.c: set once under vm->lock, read with acquire. */
+	struct nkvm_pit *pit;
 };
 
 /* The VM has an in-kernel irqchip, complete. */
@@ -133,6 +140,19 @@ struct nkvm_x86_msrs {
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[NKVM_X86_NR_FIXED_MTRRS];
 	u64 mtrr_var[2 * NKVM_X86_NR_VAR_MTRRS];	/* base, mask, ... */
+};
+
+/*
+ * A vCPU's paravirtual clock (kvmclock.c): the system-time MSR as the
+ * guest wrote it (bit 0 enables the structure at the rest), a request to
+ * rewrite the structure before the next entry, and KVMCLOCK_CTRL's
+ * request to flag the guest as stopped.
+ */
+struct nkvm_x86_kvmclock {
+	u64 msr;			/* [m] */
+	bool old_msr;			/* [m] written through MSR 0x12 */
+	bool update;			/* (a) set by anyone, cleared by xchg */
+	bool stop;			/* [m] */
 };
 
 /*
@@ -192,6 +212,7 @@ struct nkvm_x86_vcpu {
 	u64 xcr0_allowed;		/* [m] XCR0 bits its CPUID table offers */
 	u32 tsc_khz;			/* [m] KVM_SET_TSC_KHZ rate */
 	struct nkvm_x86_debug dbg;	/* [m] */
+	struct nkvm_x86_kvmclock clock;	/* see the struct */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 	struct nkvm_lapic *lapic;	/* (c) with an in-kernel irqchip */
 };
@@ -253,6 +274,41 @@ long nkvm_x86_get_msr_feature_index_list(struct kvm_msr_list __user *ul);
 long nkvm_x86_get_feature_msrs(struct kvm_msrs __user *um);
 long nkvm_x86_get_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_set_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
+
+/* kvmclock.c */
+void nkvm_x86_kvmclock_vm_init(struct nkvm_x86_vm *xvm);
+void nkvm_x86_kvmclock_reset(struct nkvm_x86_vcpu *xv);
+/* The kvmclock MSRs (for msr.c): as nkvm_x86_get/set_msr. */
+bool nkvm_x86_is_kvmclock_msr(u32 index);
+int nkvm_x86_kvmclock_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
+int nkvm_x86_kvmclock_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
+			      bool host);
+extern const u32 nkvm_x86_kvmclock_msrs[4];
+void nkvm_x86_kvmclock_update(struct nkvm_x86_vcpu *xv);
+long nkvm_x86_kvmclock_ctrl(struct nkvm_x86_vcpu *xv, void __user *argp);
+/* KVM_GET_CLOCK / KVM_SET_CLOCK; -ENOIOCTLCMD for other ioctls. */
+long nkvm_x86_clock_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
+			  unsigned long arg);
+u32 nkvm_x86_clock_flags(void);
+u32 nkvm_x86_kvm_features(void);
+
+/* The guest's TSC moved or changed rate: rewrite its pvclock. */
+static inline void nkvm_x86_kvmclock_request(struct nkvm_x86_vcpu *xv)
+{
+	WRITE_ONCE(xv->clock.update, true);
+}
+
+/* Before each entry: rewrite the pvclock if asked to. */
+static inline void nkvm_x86_kvmclock_enter(struct nkvm_x86_vcpu *xv)
+{
+	if (unlikely(READ_ONCE(xv->clock.update)))
+		nkvm_x86_kvmclock_update(xv);
+}
+
+/* i8254.c: the PIT's VM ioctls (-ENOIOCTLCMD for others), VM teardown. */
+long nkvm_x86_pit_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
+			unsigned long arg);
+void nkvm_x86_pit_destroy(struct nkvm_x86_vm *xvm);
 
 /* debug.c */
 #define NKVM_X86_DR6_RESET	0xffff0ff0ULL
