@@ -112,6 +112,20 @@ bool nkvm_x86_complete_string_pio(struct nkvm_x86_vcpu *xv,
 	/* Userspace moved RIP meanwhile: the instruction is abandoned. */
 	if (regs->rip != st->rip)
 		return false;
+	/*
+	 * As stock's emulator, which goes on from the registers as they are
+	 * now: if userspace lowered RCX, only that many elements are stored.
+	 */
+	if (st->rep) {
+		u64 left = nkvm_x86_str_mask(st->adsz, regs->rcx);
+
+		if (left < st->count) {
+			st->count = left;
+			len = st->count * st->size;
+		}
+		if (!st->count)
+			return true;
+	}
 
 	la = nkvm_x86_str_linear(sregs, st->mode64, st->adsz, NKVM_SEG_ES,
 				 regs->rdi);
