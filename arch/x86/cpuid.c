@@ -318,21 +318,61 @@ long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 	return 0;
 }
 
+/*
+ * The bits of the table that follow the vCPU's state, as stock keeps them:
+ * OSXSAVE mirrors CR4.OSXSAVE and leaf 0xD's EBX the XSAVE area size for
+ * the current XCR0. Both the guest's CPUID and KVM_GET_CPUID2 see them.
+ */
+static void cpuid_runtime(struct nkvm_x86_vcpu *xv, struct kvm_cpuid_entry2 *e,
+			  u64 cr4)
+{
+	if (e->function == 1 && nkvm_host_xcr0) {
+		e->ecx &= ~F(OSXSAVE);
+		if (cr4 & X86_CR4_OSXSAVE)
+			e->ecx |= F(OSXSAVE);
+	} else if (e->function == CPUID_XSTATE && e->index == 0) {
+		e->ebx = nkvm_x86_xsave_size(xv->xcr0);
+	}
+}
+
+static u64 cpuid_cr4(struct nkvm_x86_vcpu *xv)
+{
+	struct kvm_sregs sregs;
+
+	if (!x86_vendor || !x86_vendor->get_sregs)
+		return 0;
+	x86_vendor->get_sregs(xv, &sregs);
+	return sregs.cr4;
+}
+
 /* KVM_GET_CPUID2: the table set last; -E2BIG (nent untouched) if it won't fit. */
 long nkvm_x86_get_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
 {
+	struct kvm_cpuid_entry2 *e = NULL;
 	struct kvm_cpuid2 c;
+	long r = 0;
+	u64 cr4;
+	u32 i;
 
 	if (copy_from_user(&c, uc, sizeof(c)))
 		return -EFAULT;
 	if (c.nent < xv->cpuid_nent)
 		return -E2BIG;
 	c.nent = xv->cpuid_nent;
+	if (c.nent) {
+		e = kvmalloc_array(c.nent, sizeof(*e), GFP_KERNEL_ACCOUNT);
+		if (!e)
+			return -ENOMEM;
+		memcpy(e, xv->cpuid, array_size(c.nent, sizeof(*e)));
+		cr4 = cpuid_cr4(xv);
+		for (i = 0; i < c.nent; i++)
+			cpuid_runtime(xv, &e[i], cr4);
+	}
 	if (copy_to_user(uc, &c, sizeof(c)) ||
-	    copy_to_user(uc->entries, xv->cpuid,
-			 array_size(c.nent, sizeof(*xv->cpuid))))
-		return -EFAULT;
-	return 0;
+	    copy_to_user(uc->entries, e, array_size(c.nent, sizeof(*e))))
+		r = -EFAULT;
+	kvfree(e);
+	return r;
 }
 
 void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv)
@@ -353,25 +393,16 @@ void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv)
 {
 	u32 leaf = xv->regs.rax, index = xv->regs.rcx;
 	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, leaf, index);
-	struct kvm_sregs sregs;
+	struct kvm_cpuid_entry2 v = { .function = leaf, .index = index };
 
-	xv->regs.rax = 0;
-	xv->regs.rbx = 0;
-	xv->regs.rcx = 0;
-	xv->regs.rdx = 0;
-	if (!e)
-		return;
-	xv->regs.rax = e->eax;
-	xv->regs.rbx = e->ebx;
-	xv->regs.rcx = e->ecx;
-	xv->regs.rdx = e->edx;
-
-	if (leaf == 1 && nkvm_host_xcr0) {
-		x86_vendor->get_sregs(xv, &sregs);
-		xv->regs.rcx &= ~F(OSXSAVE);
-		if (sregs.cr4 & X86_CR4_OSXSAVE)
-			xv->regs.rcx |= F(OSXSAVE);
-	} else if (leaf == CPUID_XSTATE && index == 0) {
-		xv->regs.rbx = nkvm_x86_xsave_size(xv->xcr0);
+	if (e) {
+		v = *e;
+		v.index = index;
+		if (leaf == 1 || leaf == CPUID_XSTATE)
+			cpuid_runtime(xv, &v, cpuid_cr4(xv));
 	}
+	xv->regs.rax = v.eax;
+	xv->regs.rbx = v.ebx;
+	xv->regs.rcx = v.ecx;
+	xv->regs.rdx = v.edx;
 }
