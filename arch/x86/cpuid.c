@@ -46,7 +46,7 @@ static const struct {
 		    F(XMM4_1) | F(XMM4_2) | F(MOVBE) | F(POPCNT) | F(AES) |
 		    F(XSAVE) | F(AVX) | F(RDRAND) },
 	{ CPUID_XSTATE, R_EAX, F(XSAVEOPT) | F(XGETBV1) },	/* subleaf 1 */
-	{ 7, R_EBX, F(FSGSBASE) | F(BMI1) | F(BMI2) | F(ERMS) | F(SMEP) |
+	{ 7, R_EBX, F(FSGSBASE) | F(TSC_ADJUST) | F(BMI1) | F(BMI2) | F(ERMS) | F(SMEP) |
 		    F(ADX) | F(CLFLUSHOPT) | F(SHA_NI) | F(RDSEED) },
 	{ 0x80000001, R_EDX, F(SYSCALL) | F(NX) | F(MMXEXT) | F(FXSR_OPT) |
 			     F(GBPAGES) | F(RDTSCP) | F(LM) },

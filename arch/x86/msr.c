@@ -58,9 +58,12 @@ static const u32 x86_vendor_msrs[] = {
 	MSR_IA32_APICBASE,
 };
 
-/* Held here; the fixed and variable MTRRs follow them in the list. */
+/*
+ * Held here; the fixed and variable MTRRs follow them in the list.
+ * MTRRcap reads but, as stock, is not listed: it cannot be restored.
+ */
 static const u32 x86_layer_msrs[] = {
-	MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, X86_MSR_MTRR_CAP,
+	MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, MSR_IA32_TSC_ADJUST,
 	X86_MSR_MTRR_DEF_TYPE,
 };
 
@@ -214,6 +217,9 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 	case X86_MSR_MTRR_CAP:
 		*data = X86_MTRR_CAP;
 		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		*data = xv->msrs.tsc_adjust;
+		return 0;
 	case MSR_IA32_UCODE_REV:
 		*data = xv->msrs.ucode_rev;
 		return 0;
@@ -283,8 +289,20 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 
 	switch (index) {
 	case MSR_IA32_TSC:
+		/* The guest's own TSC writes move TSC_ADJUST along (SDM). */
+		if (!host)
+			xv->msrs.tsc_adjust += data - (rdtsc_ordered() +
+						       xv->tsc_offset);
 		xv->tsc_offset = data - rdtsc_ordered();
 		nkvm_x86_kvmclock_request(xv);
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		/* As stock: userspace restores the value, the TSC stays. */
+		if (!host) {
+			xv->tsc_offset += data - xv->msrs.tsc_adjust;
+			nkvm_x86_kvmclock_request(xv);
+		}
+		xv->msrs.tsc_adjust = data;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		return x86_set_misc_enable(xv, data, host);

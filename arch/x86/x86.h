@@ -136,6 +136,7 @@ struct nkvm_x86_msrs {
 	u64 misc_enable;
 	u64 tsc_aux;
 	u64 ucode_rev;			/* what the guest reads; host sets it */
+	u64 tsc_adjust;			/* IA32_TSC_ADJUST */
 	u64 de_cfg;			/* AMD DE_CFG, within the feature value */
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[NKVM_X86_NR_FIXED_MTRRS];
