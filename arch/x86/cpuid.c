@@ -288,36 +288,6 @@ u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv)
 	return 0;
 }
 
-/* KVM_SET_CPUID2: replace the vCPU's table. */
-long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
-{
-	struct kvm_cpuid_entry2 *e = NULL;
-	struct kvm_cpuid2 c;
-
-	if (copy_from_user(&c, uc, sizeof(c)))
-		return -EFAULT;
-	if (c.nent > NKVM_MAX_CPUID_ENTRIES)
-		return -E2BIG;
-	if (c.nent) {
-		e = vmemdup_user(uc->entries, array_size(c.nent, sizeof(*e)));
-		if (IS_ERR(e))
-			return PTR_ERR(e);
-	}
-	if (!cpuid_table_valid(e, c.nent)) {
-		kvfree(e);
-		return -EINVAL;
-	}
-	kvfree(xv->cpuid);
-	xv->cpuid = e;
-	xv->cpuid_nent = c.nent;
-	xv->cpuid_set = true;
-	xv->xcr0_allowed = cpuid_xcr0_allowed(xv);
-	e = (struct kvm_cpuid_entry2 *)cpuid_find(xv, 0x80000001, 0);
-	xv->has_rdtscp = e && (e->edx & F(RDTSCP)) &&
-			 boot_cpu_has(X86_FEATURE_RDTSCP);
-	return 0;
-}
-
 /*
  * The bits of the table that follow the vCPU's state, as stock keeps them:
  * OSXSAVE mirrors CR4.OSXSAVE and leaf 0xD's EBX the XSAVE area size for
@@ -343,6 +313,65 @@ static u64 cpuid_cr4(struct nkvm_x86_vcpu *xv)
 		return 0;
 	x86_vendor->get_sregs(xv, &sregs);
 	return sregs.cr4;
+}
+
+/* e (nent entries) is the table KVM_GET_CPUID2 would give now. */
+static bool cpuid_same_as_current(struct nkvm_x86_vcpu *xv,
+				  const struct kvm_cpuid_entry2 *e, u32 nent)
+{
+	u64 cr4 = cpuid_cr4(xv);
+	u32 i;
+
+	if (nent != xv->cpuid_nent)
+		return false;
+	for (i = 0; i < nent; i++) {
+		struct kvm_cpuid_entry2 cur = xv->cpuid[i];
+
+		cpuid_runtime(xv, &cur, cr4);
+		if (cur.function != e[i].function || cur.index != e[i].index ||
+		    cur.flags != e[i].flags || cur.eax != e[i].eax ||
+		    cur.ebx != e[i].ebx || cur.ecx != e[i].ecx ||
+		    cur.edx != e[i].edx)
+			return false;
+	}
+	return true;
+}
+
+/* KVM_SET_CPUID2: replace the vCPU's table. */
+long nkvm_x86_set_cpuid2(struct nkvm_x86_vcpu *xv, struct kvm_cpuid2 __user *uc)
+{
+	struct kvm_cpuid_entry2 *e = NULL;
+	struct kvm_cpuid2 c;
+
+	if (copy_from_user(&c, uc, sizeof(c)))
+		return -EFAULT;
+	if (c.nent > NKVM_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (c.nent) {
+		e = vmemdup_user(uc->entries, array_size(c.nent, sizeof(*e)));
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	if (!cpuid_table_valid(e, c.nent)) {
+		kvfree(e);
+		return -EINVAL;
+	}
+	/* As stock: once the vCPU ran, only the table it has is accepted. */
+	if (xv->has_run) {
+		bool same = cpuid_same_as_current(xv, e, c.nent);
+
+		kvfree(e);
+		return same ? 0 : -EINVAL;
+	}
+	kvfree(xv->cpuid);
+	xv->cpuid = e;
+	xv->cpuid_nent = c.nent;
+	xv->cpuid_set = true;
+	xv->xcr0_allowed = cpuid_xcr0_allowed(xv);
+	e = (struct kvm_cpuid_entry2 *)cpuid_find(xv, 0x80000001, 0);
+	xv->has_rdtscp = e && (e->edx & F(RDTSCP)) &&
+			 boot_cpu_has(X86_FEATURE_RDTSCP);
+	return 0;
 }
 
 /* KVM_GET_CPUID2: the table set last; -E2BIG (nent untouched) if it won't fit. */

@@ -330,6 +330,7 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 		return 0;
 	}
 	nkvm_x86_kvmclock_enter(xv);
+	xv->has_run = true;
 	r = x86_vendor->run(xv);
 	x86_post_run_save(xv);
 	return r;

@@ -203,6 +203,7 @@ struct nkvm_x86_vcpu {
 	struct kvm_cpuid_entry2 *cpuid;	/* [m] KVM_SET_CPUID2 table */
 	u32 cpuid_nent;			/* [m] entries in cpuid */
 	bool has_rdtscp;		/* [m] the table offers RDTSCP */
+	bool has_run;			/* [m] entered the guest at least once */
 	bool cpuid_set;			/* [m] KVM_SET_CPUID2 was called */
 	struct nkvm_x86_msrs msrs;	/* [m] see msr.c */
 	struct nkvm_x86_mmio mmio;	/* [m] an MMIO read to complete */

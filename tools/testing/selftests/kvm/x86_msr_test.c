@@ -65,7 +65,7 @@ static const unsigned char guest_code[] = {
 	0xf4,					/* 25: hlt (not reached)	*/
 };
 
-#define NR_CHECKS	53
+#define NR_CHECKS	55
 
 struct msr_buf {
 	struct kvm_msrs hdr;
@@ -477,7 +477,10 @@ static void new_vcpu(unsigned char *mem)
 	guest_add_vcpu(&g);
 }
 
-/* 5 checks: RDTSCP gives the guest's TSC_AUX, #UD without it in CPUID. */
+/*
+ * 7 checks: RDTSCP gives the guest's TSC_AUX, #UD without it in CPUID;
+ * KVM_SET_CPUID2 after KVM_RUN.
+ */
 static void test_rdtscp(void)
 {
 	unsigned char *mem = alloc_aligned(MEM_SIZE, MiB);
@@ -486,7 +489,7 @@ static void test_rdtscp(void)
 		struct kvm_cpuid_entry2 e[100];
 	} cpuid = { .hdr.nent = 100 };
 	unsigned long long rcx = 0, rip;
-	unsigned int aux = 0;
+	unsigned int aux = 0, nent;
 	bool has = false;
 
 	mem[RDTSCP_CODE] = 0x0f;			/* rdtscp */
@@ -514,7 +517,7 @@ static void test_rdtscp(void)
 			if (cpuid.e[i].function == 0x80000001)
 				has = cpuid.e[i].edx & (1u << 27);
 	if (!has) {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 6; i++)
 			tap_skip("no RDTSCP in the supported CPUID", "RDTSCP");
 		return;
 	}
@@ -525,6 +528,20 @@ static void test_rdtscp(void)
 	tap_ok(rcx == 0x5a5a, "and gives the guest's TSC_AUX (rcx %#llx)", rcx);
 	__asm__ volatile("rdtscp" : "=c"(aux) : : "eax", "edx");
 	tap_ok(aux != 0x5a5a, "the host's TSC_AUX is its own again (%#x)", aux);
+
+	/*
+	 * As stock 6.1: after KVM_RUN only the vCPU's own table is taken.
+	 * (Stock's KVM_GET_CPUID2 leaves nent as passed: put the count back.)
+	 */
+	nent = cpuid.hdr.nent;
+	cpuid.hdr.nent = 100;
+	tap_ok(!ioctl(g.vcpu, KVM_GET_CPUID2, &cpuid) &&
+	       (cpuid.hdr.nent = nent) &&
+	       !ioctl(g.vcpu, KVM_SET_CPUID2, &cpuid),
+	       "after KVM_RUN, KVM_SET_CPUID2 of the table it has succeeds");
+	cpuid.e[0].eax ^= 1;
+	expect_errno(ioctl(g.vcpu, KVM_SET_CPUID2, &cpuid), EINVAL,
+		     "after KVM_RUN, a changed table -> EINVAL");
 }
 
 int main(void)
@@ -549,6 +566,6 @@ int main(void)
 	test_partial_and_errors();				/* 9 */
 	test_save_restore();					/* 1 */
 	test_guest();						/* 7 */
-	test_rdtscp();						/* 5 */
+	test_rdtscp();						/* 7 */
 	return tap_finish();
 }
