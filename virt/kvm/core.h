@@ -31,6 +31,7 @@ long nkvm_vcpu_set_signal_mask(struct nkvm_vcpu *vcpu, void __user *argp);
 
 /* memslot.c */
 int nkvm_memslots_init(struct nkvm_vm *vm);
+struct nkvm_memslot *nkvm_slot_by_id(struct nkvm_memslots *s, u16 id);
 void nkvm_memslots_free(struct nkvm_vm *vm);
 int nkvm_set_memory_region(struct nkvm_vm *vm,
 			   const struct kvm_userspace_memory_region *mem);

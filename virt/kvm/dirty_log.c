@@ -19,16 +19,8 @@
 /* The slot (as_id << 16 | id) of address space as_id. Under slots_lock. */
 static struct nkvm_memslot *nkvm_dirty_slot(struct nkvm_vm *vm, u32 slot_arg)
 {
-	struct nkvm_memslots *s;
-	unsigned int as_id = slot_arg >> 16, i;
-	u16 id = (u16)slot_arg;
-
-	s = rcu_dereference_protected(vm->memslots[as_id],
-				      lockdep_is_held(&vm->slots_lock));
-	for (i = 0; i < s->nr; i++)
-		if (s->slots[i].id == id)
-			return &s->slots[i];
-	return NULL;
+	return nkvm_slot_by_id(rcu_dereference_protected(vm->memslots[slot_arg >> 16],
+				lockdep_is_held(&vm->slots_lock)), (u16)slot_arg);
 }
 
 /*

@@ -54,7 +54,7 @@ void nkvm_memslots_free(struct nkvm_vm *vm)
 	}
 }
 
-static struct nkvm_memslot *nkvm_slot_by_id(struct nkvm_memslots *s, u16 id)
+struct nkvm_memslot *nkvm_slot_by_id(struct nkvm_memslots *s, u16 id)
 {
 	unsigned int i;
 
