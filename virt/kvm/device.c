@@ -28,9 +28,11 @@ int nkvm_register_device_ops(const struct nkvm_device_ops *ops)
 	return 0;
 }
 
+/* Removes ops, and only ops: another type's or another owner's entry stays. */
 void nkvm_unregister_device_ops(const struct nkvm_device_ops *ops)
 {
-	if (ops->type < ARRAY_SIZE(nkvm_device_types))
+	if (ops->type < ARRAY_SIZE(nkvm_device_types) &&
+	    nkvm_device_types[ops->type] == ops)
 		nkvm_device_types[ops->type] = NULL;
 }
 
@@ -235,3 +237,7 @@ void nkvm_destroy_devices(struct nkvm_vm *vm)
 		kfree(dev);
 	}
 }
+
+#ifdef NKVM_KUNIT
+#include "tests/device_kunit.c"
+#endif
