@@ -88,3 +88,7 @@ long nkvm_check_extension(struct nkvm_vm *vm, long cap)
 	return NKVM_ARCH->check_extension ?
 	       NKVM_ARCH->check_extension(vm, cap) : 0;
 }
+
+#ifdef NKVM_KUNIT
+#include "tests/caps_kunit.c"
+#endif

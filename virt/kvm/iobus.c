@@ -138,3 +138,7 @@ int nkvm_io_bus_read(struct nkvm_vcpu *vcpu, enum nkvm_bus_id bus, u64 addr,
 {
 	return nkvm_io_bus_access(vcpu, bus, addr, len, val, false);
 }
+
+#ifdef NKVM_KUNIT
+#include "tests/iobus_kunit.c"
+#endif

@@ -64,12 +64,10 @@ struct nkvm_memslot *nkvm_slot_by_id(struct nkvm_memslots *s, u16 id)
 	return NULL;
 }
 
-/* Caller holds vm->srcu (or slots_lock). */
-struct nkvm_memslot *nkvm_gfn_to_memslot(struct nkvm_vm *vm, int as_id,
-					 nkvm_gfn_t gfn)
+/* The slot of s that holds gfn, or NULL: a binary search on base_gfn. */
+static struct nkvm_memslot *nkvm_memslots_find(struct nkvm_memslots *s,
+					       nkvm_gfn_t gfn)
 {
-	struct nkvm_memslots *s = srcu_dereference_check(vm->memslots[as_id],
-				&vm->srcu, lockdep_is_held(&vm->slots_lock));
 	unsigned int lo = 0, hi = s->nr;
 
 	/* Find the last slot whose base is <= gfn. */
@@ -84,6 +82,15 @@ struct nkvm_memslot *nkvm_gfn_to_memslot(struct nkvm_vm *vm, int as_id,
 	if (lo && gfn - s->slots[lo - 1].base_gfn < s->slots[lo - 1].npages)
 		return &s->slots[lo - 1];
 	return NULL;
+}
+
+/* Caller holds vm->srcu (or slots_lock). */
+struct nkvm_memslot *nkvm_gfn_to_memslot(struct nkvm_vm *vm, int as_id,
+					 nkvm_gfn_t gfn)
+{
+	return nkvm_memslots_find(srcu_dereference_check(vm->memslots[as_id],
+				  &vm->srcu, lockdep_is_held(&vm->slots_lock)),
+				  gfn);
 }
 
 /* Checks that need no VM state: flags, ids, alignment, ranges. */
@@ -274,3 +281,7 @@ int nkvm_set_memory_region(struct nkvm_vm *vm,
 	mutex_unlock(&vm->slots_lock);
 	return r;
 }
+
+#ifdef NKVM_KUNIT
+#include "tests/memslot_kunit.c"
+#endif
