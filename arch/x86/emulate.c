@@ -316,16 +316,13 @@ static bool emu_mode64(const struct kvm_sregs *s)
 	return (s->efer & EFER_LMA) && s->cs.l;
 }
 
-int nkvm_x86_decode_prefixes(struct nkvm_x86_vcpu *xv,
-			     const struct kvm_sregs *sregs,
-			     struct nkvm_x86_insn *in)
+/* Sizes and masks of the code segment's mode, for the instruction at rip. */
+static void emu_insn_init(struct nkvm_x86_insn *in,
+			  const struct kvm_sregs *sregs, u64 rip)
 {
-	bool opsz_pfx = false, adsz_pfx = false;
-	u8 b;
-
 	memset(in, 0, sizeof(*in));
 	in->seg = -1;
-	in->rip = xv->regs.rip;
+	in->rip = rip;
 	in->mode64 = emu_mode64(sregs);
 	if (in->mode64) {
 		in->opsz = 4;
@@ -340,8 +337,13 @@ int nkvm_x86_decode_prefixes(struct nkvm_x86_vcpu *xv,
 		in->adsz = 2;
 		in->next_rip_mask = 0xffff;
 	}
-	in->avail = emu_fetch(xv, sregs, sregs->cs.base + in->rip, in->mode64,
-			      in->bytes);
+}
+
+/* The prefixes of the fetched bytes, up to and including the opcode byte. */
+static int emu_prefixes(struct nkvm_x86_insn *in)
+{
+	bool opsz_pfx = false, adsz_pfx = false;
+	u8 b;
 
 	/* Legacy prefixes, in any order; REX only right before the opcode. */
 	for (;;) {
@@ -384,6 +386,16 @@ opcode:
 	if (in->rex & REX_W)
 		in->opsz = 8;
 	return 0;
+}
+
+int nkvm_x86_decode_prefixes(struct nkvm_x86_vcpu *xv,
+			     const struct kvm_sregs *sregs,
+			     struct nkvm_x86_insn *in)
+{
+	emu_insn_init(in, sregs, xv->regs.rip);
+	in->avail = emu_fetch(xv, sregs, sregs->cs.base + in->rip, in->mode64,
+			      in->bytes);
+	return emu_prefixes(in);
 }
 
 u64 nkvm_x86_insn_next_rip(const struct nkvm_x86_insn *in)
@@ -736,3 +748,7 @@ bool nkvm_x86_complete_mmio(struct nkvm_x86_vcpu *xv,
 	xv->regs.rip = m->next_rip;
 	return true;
 }
+
+#ifdef NKVM_KUNIT
+#include "tests/decode_kunit.c"
+#endif
