@@ -16,14 +16,15 @@ else
 endif
 
 BUILD := $(CURDIR)/build/$(ARCH)
-MODDIR := $(BUILD)/module
+# MODDIR=... puts one more build of the module elsewhere (make check-debug's).
+MODDIR ?= $(BUILD)/module
 MODSRC := Kbuild virt arch include
 
 # Passed to the scripts: ours (default) or stock.
 KVM_IMPL ?= ours
 export KVM_IMPL
 
-.PHONY: all module selftests abi-check check check-host check-upstream demo bench \
+.PHONY: all module selftests abi-check check check-host check-upstream check-debug demo bench \
 	sparse checkpatch clean
 
 all: module
@@ -56,6 +57,9 @@ check:
 
 check-upstream:
 	@scripts/check-upstream.sh
+
+check-debug:
+	@scripts/check-debug.sh
 
 demo:
 	@scripts/demo.sh

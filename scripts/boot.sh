@@ -4,7 +4,9 @@
 #   --nohw   x86_64 only: a CPU without SVM/VMX (-cpu qemu64,-svm,-vmx)
 # env: NKVM_BOOT_TIMEOUT (seconds, default from scripts/versions), NKVM_QEMU_MEM (MiB, 1024),
 #      NKVM_APPEND (extra kernel command line; "nkvm_loglevel=7" shows kernel messages
-#      on the console, the guest /init otherwise sets the console log level to 1)
+#      on the console, the guest /init otherwise sets the console log level to 1),
+#      NKVM_KERNEL (x86_64: boot this kernel image instead of the pinned Debian one;
+#      make check-debug's debug kernel)
 # Serialized with every other emulator run through flock on /tmp/nkvm-emulator.lock.
 # The console goes to <logfile> with \r stripped. Exit status is QEMU's (124: timed out).
 set -euo pipefail
@@ -18,10 +20,16 @@ initrd=$2 log=$3; shift 3
 [ -f "$initrd" ] || die "no initrd $initrd"
 tmo=${NKVM_BOOT_TIMEOUT:-$NKVM_BOOT_TIMEOUT_DEFAULT}
 mem=${NKVM_QEMU_MEM:-1024}
-img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
+kernel=${NKVM_KERNEL:-}
+if [ -z "$kernel" ]; then
+	kernel=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")/vmlinuz
+elif [ "$ARCH_N" != x86_64 ]; then
+	die "NKVM_KERNEL is for x86_64 only"
+fi
+[ -f "$kernel" ] || die "no kernel image $kernel"
 
 common=(-smp 2 -m "$mem" -accel "tcg,thread=${NKVM_TCG_THREAD:-single}" -nographic -no-reboot -nic none
-	-kernel "$img/vmlinuz" -initrd "$initrd")
+	-kernel "$kernel" -initrd "$initrd")
 case "$ARCH_N" in
 x86_64)
 	qemu=qemu-system-x86_64; cpu=max

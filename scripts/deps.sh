@@ -1,6 +1,7 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|x86|arm64|s390|bench]...   (default: all; bench: make bench's plot)
+# usage: scripts/deps.sh [all|x86|arm64|s390|bench|debug]...
+#   (default: all; bench: make bench's plot; debug: building the debug kernel)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -10,6 +11,7 @@ x86=(qemu-system-x86 ipxe-qemu "linux-headers-$NKVM_KABI_x86_64-$NKVM_KFLAVOUR_x
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
 bench=(python3-matplotlib)
+debug=(flex bison bc libelf-dev libssl-dev linux-source-6.1)
 
 want=("${common[@]}")
 [ $# -gt 0 ] || set -- all
@@ -20,7 +22,8 @@ for a in "$@"; do
 	arm64|aarch64) want+=("${arm64[@]}") ;;
 	s390|s390x) want+=("${s390[@]}") ;;
 	bench) want+=("${bench[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, x86, arm64, s390 or bench)" ;;
+	debug) want+=("${debug[@]}") ;;
+	*) die "deps.sh: unknown set '$a' (want all, x86, arm64, s390, bench or debug)" ;;
 	esac
 done
 

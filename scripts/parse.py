@@ -13,7 +13,8 @@ Guest log protocol (Documentation/contract*.txt): sections
 Added failures: a section with rc != 0 (rc 4 = KSFT_SKIP with no failed line counts as a
 skip), a section whose ok/not ok count differs from its plan (or has no plan), a section
 that never ended, a missing NKVM-DONE, kernel trouble (WARNING:, BUG:, Oops, KASAN,
-general protection, Call Trace, Kernel panic) in the dmesg section or on the console.
+general protection, Call Trace, Kernel panic, UBSAN, lockdep's INFO: possible...,
+kmemleak's suspected leaks) in the dmesg section or on the console.
 --tap: LOG is plain TAP (one producer, e.g. tools/abi/abi-check.sh): no sections, no
 NKVM-DONE; plan mismatch and a missing plan are still failures.
 """
@@ -29,7 +30,8 @@ END = re.compile(r'^# END (\S+) rc=(-?\d+)')
 ANSI = re.compile(r'\x1b(\[[0-?]*[ -/]*[@-~]|[@-Z\\-_]|c)')
 KTROUBLE = re.compile(r'WARNING:|BUG:|Oops|KASAN|general protection|Call Trace|'
                       r'Kernel panic|kernel BUG|UBSAN:|soft lockup|hung_task|'
-                      r'blocked for more than')
+                      r'blocked for more than|INFO: possible|'
+                      r'suspected memory leak|unreferenced object')
 KSFT_SKIP = 4
 
 

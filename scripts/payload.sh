@@ -1,21 +1,23 @@
 #!/bin/bash
 # nkvm: assemble a guest payload dir (see Documentation/contract*.txt):
 #   run.sh  nkvm.ko  bin/*  env  stock/*.ko + stock/load-order (x86_64)
-# usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw> <out-dir>
+# usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw|debug> <out-dir>
+#   debug: x86_64 on make check-debug's kernel; no stock modules (none match it)
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
+#        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko)
 #        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -eq 4 ] || { echo "usage: $0 <x86_64|arm64|s390> <ours|stock> <main|nohw> <out-dir>" >&2; exit 2; }
+[ $# -eq 4 ] || { echo "usage: $0 <x86_64|arm64|s390> <ours|stock> <main|nohw|debug> <out-dir>" >&2; exit 2; }
 nkvm_arch "$1"
 impl=$2 boot=$3 out=$4
 case "$impl" in ours|stock) ;; *) die "impl must be ours or stock, not '$impl'" ;; esac
-case "$boot" in main|nohw) ;; *) die "boot must be main or nohw, not '$boot'" ;; esac
+case "$boot" in main|nohw|debug) ;; *) die "boot must be main, nohw or debug, not '$boot'" ;; esac
 [ "$impl" = ours ] || [ "$ARCH_N" = x86_64 ] || die "no stock module to test on $ARCH_N (impl=stock is x86_64 only)"
 
 build=$NKVM_ROOT/build/$ARCH_N
-ko=$build/module/nkvm.ko
+ko=${NKVM_KO:-$build/module/nkvm.ko}
 runsh=${NKVM_RUN_SH:-$NKVM_ROOT/tools/testing/selftests/kvm/run_tests.sh}
 [ -f "$runsh" ] || die "missing $runsh (the in-guest test runner)"
 
@@ -44,7 +46,7 @@ fi
 	echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-240}"
 } >"$out/env"
 
-if [ "$ARCH_N" = x86_64 ]; then
+if [ "$ARCH_N" = x86_64 ] && [ "$boot" != debug ]; then
 	img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
 	mods=$img/lib/modules/$KREL
 	dep=$mods/modules.dep
