@@ -13,6 +13,12 @@
  * list and queues its shutdown, which unhooks it from the eventfd, waits
  * for its injection and frees it. Assigning and deassigning are
  * serialised by irqs->lock.
+ *
+ * Locking: irqfd_lock guards the list and is taken inside the eventfd's
+ * wait-queue lock (the EPOLLHUP wakeup). Resampling signals eventfds, which
+ * takes their wait-queue locks, so it must not hold irqfd_lock: it walks
+ * the list under RCU instead, and a detached resampling irqfd drops its
+ * resamplefd only after a grace period.
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -24,7 +30,8 @@
 
 struct x86_irqfd {
 	struct nkvm_x86_vm *xvm;	/* (c) */
-	struct list_head node;		/* [irqfd_lock] empty once detached */
+	struct list_head node;		/* [irqfd_lock] written, RCU read */
+	bool attached;			/* [irqfd_lock] on irqs->irqfds */
 	struct eventfd_ctx *ctx;	/* (c) */
 	struct eventfd_ctx *resample;	/* (c) NULL for a plain irqfd */
 	u32 gsi;			/* (c) */
@@ -74,6 +81,8 @@ static void x86_irqfd_shutdown(struct work_struct *work)
 		if (lower)
 			nkvm_x86_set_irq_src(f->xvm, f->gsi, 0,
 					     X86_IRQ_SRC_RESAMPLE);
+		/* nkvm_x86_irqfd_resample() may still be signalling it. */
+		synchronize_rcu();
 		eventfd_ctx_put(f->resample);
 	}
 	eventfd_ctx_put(f->ctx);
@@ -83,9 +92,10 @@ static void x86_irqfd_shutdown(struct work_struct *work)
 /* Under irqfd_lock. */
 static void x86_irqfd_detach(struct nkvm_x86_irqs *irqs, struct x86_irqfd *f)
 {
-	if (list_empty(&f->node))
+	if (!f->attached)
 		return;
-	list_del_init(&f->node);
+	f->attached = false;
+	list_del_rcu(&f->node);
 	queue_work(irqs->irqfd_wq, &f->shutdown);
 }
 
@@ -169,7 +179,8 @@ static long x86_irqfd_assign(struct nkvm_x86_vm *xvm,
 			goto out_resample;
 		}
 	}
-	list_add_tail(&f->node, &irqs->irqfds);
+	list_add_tail_rcu(&f->node, &irqs->irqfds);
+	f->attached = true;
 	spin_unlock_irq(&irqs->irqfd_lock);
 	/* Hooks f->wait; a count already there injects at once. */
 	events = vfs_poll(file, &f->pt);
@@ -243,11 +254,11 @@ void nkvm_x86_irqfd_resample(struct nkvm_x86_vm *xvm, u32 gsi)
 	if (!any)
 		return;
 	nkvm_x86_set_irq_src(xvm, gsi, 0, X86_IRQ_SRC_RESAMPLE);
-	spin_lock_irqsave(&irqs->irqfd_lock, flags);
-	list_for_each_entry(f, &irqs->irqfds, node)
+	rcu_read_lock();
+	list_for_each_entry_rcu(f, &irqs->irqfds, node)
 		if (f->resample && f->gsi == gsi)
 			eventfd_signal(f->resample, 1);
-	spin_unlock_irqrestore(&irqs->irqfd_lock, flags);
+	rcu_read_unlock();
 }
 
 int nkvm_x86_irqfd_init(struct nkvm_x86_irqs *irqs)
