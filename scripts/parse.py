@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """nkvm: count the results in a guest console log (or in plain TAP output).
 
-usage: scripts/parse.py [--tap] [--label L] [--counts FILE] LOG
+usage: scripts/parse.py [--tap] [--alloc-failures-ok] [--label L] [--counts FILE] LOG
   Prints every TAP line of LOG as "[L] <line>", plus a "not ok" line for each failure
   the harness adds, and writes "PASSED FAILED SKIPPED" to FILE (--counts).
   Exit status: 0 when nothing failed, 1 otherwise.
@@ -17,6 +17,10 @@ general protection, Call Trace, Kernel panic, UBSAN, lockdep's INFO: possible...
 kmemleak's suspected leaks) in the dmesg section or on the console.
 --tap: LOG is plain TAP (one producer, e.g. tools/abi/abi-check.sh): no sections, no
 NKVM-DONE; plan mismatch and a missing plan are still failures.
+--alloc-failures-ok: the run injects allocation failures (make check-debug); the
+kernel's own report of a failed allocation ("page allocation failure:" or "vmalloc
+error:", then a stack dump) is expected there, so the "Call Trace" of such a report
+is counted and shown but is not a failure.
 """
 import argparse
 import re
@@ -32,6 +36,8 @@ KTROUBLE = re.compile(r'WARNING:|BUG:|Oops|KASAN|general protection|Call Trace|'
                       r'Kernel panic|kernel BUG|UBSAN:|soft lockup|hung_task|'
                       r'blocked for more than|INFO: possible|'
                       r'suspected memory leak|unreferenced object')
+ALLOC_FAIL = re.compile(r'page allocation failure:|vmalloc error:')
+ALLOC_FAIL_SPAN = 8        # lines from that header to its "Call Trace:"
 KSFT_SKIP = 4
 
 
@@ -74,8 +80,10 @@ def strip_kmsg(line):
     return re.sub(r'^\[\s*\d+\.\d+\]\s*', '', line)
 
 
-def parse_guest(lines, c):
+def parse_guest(lines, c, alloc_failures_ok=False):
     sec = None
+    alloc_fail_left = 0
+    alloc_reports = 0
     seen_sections = 0
     done = False
     in_dmesg = False
@@ -92,6 +100,15 @@ def parse_guest(lines, c):
             continue
         if in_dmesg or sec is None:
             body = strip_kmsg(line)
+            if alloc_failures_ok and ALLOC_FAIL.search(body):
+                alloc_fail_left = ALLOC_FAIL_SPAN
+                alloc_reports += 1
+                continue
+            if alloc_fail_left:
+                alloc_fail_left -= 1
+                if body.strip() == 'Call Trace:':
+                    alloc_fail_left = 0
+                    continue
             if KTROUBLE.search(body):
                 c.fail(f'kernel: {body.strip()}')
                 continue
@@ -138,6 +155,8 @@ def parse_guest(lines, c):
         c.fail('no test section in the console log')
     if not done:
         c.fail('no NKVM-DONE: the guest run did not complete')
+    if alloc_reports:
+        c.out(f'# kernel: {alloc_reports} allocation-failure reports (injected failures)')
 
 
 def parse_tap(lines, c):
@@ -164,6 +183,7 @@ def main():
     ap.add_argument('--label', default='?')
     ap.add_argument('--counts')
     ap.add_argument('--tap', action='store_true')
+    ap.add_argument('--alloc-failures-ok', action='store_true')
     a = ap.parse_args()
     c = Counter(a.label)
     try:
@@ -172,7 +192,10 @@ def main():
     except OSError as e:
         lines = []
         c.fail(f'cannot read {a.log}: {e.strerror}')
-    (parse_tap if a.tap else parse_guest)(lines, c)
+    if a.tap:
+        parse_tap(lines, c)
+    else:
+        parse_guest(lines, c, a.alloc_failures_ok)
     if a.counts:
         with open(a.counts, 'w') as f:
             f.write(f'{c.passed} {c.failed} {c.skipped}\n')

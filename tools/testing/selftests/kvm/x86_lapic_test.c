@@ -47,9 +47,12 @@ asm(".pushsection .rodata\n"
     "	mov " APIC "020, %eax\n" OUT		/* ID */
     "	mov " APIC "030, %eax\n" OUT		/* version */
     "	movl $0x1ff, " APIC "0f0\n"		/* SVR: enabled */
-    /* One-shot, vector 0x40, divide by 1, 2 ms. */
+    /*
+     * One-shot, vector 0x40, divide by 128: 256 ms, so that TMCCT is still
+     * counting when read back even on a slow (debug, emulated) host.
+     */
     "	movl $0x40, " APIC "320\n"
-    "	movl $0xb, " APIC "3e0\n"
+    "	movl $0xa, " APIC "3e0\n"
     "	movl $2000000, " APIC "380\n"
     "	mov " APIC "390, %eax\n" OUT		/* TMCCT counting down */
     WAIT("1", 0x5000, 1)
