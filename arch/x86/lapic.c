@@ -171,6 +171,9 @@ static bool lapic_accept(struct nkvm_lapic *a, const struct nkvm_x86_irq *irq)
 		smp_wmb();
 		set_bit(NKVM_LAPIC_SIPI, &a->pending);
 		break;
+	case NKVM_X86_DM_REMRD:
+		set_bit(NKVM_LAPIC_PV_UNHALT, &a->pending);
+		break;
 	default:
 		return false;
 	}
@@ -667,7 +670,8 @@ static void lapic_reset(struct nkvm_lapic *a, bool init)
 	reg_set(a, APIC_SPIV, 0xff);
 	for (i = 0; i < ARRAY_SIZE(lapic_lvts); i++)
 		reg_set(a, lapic_lvts[i], APIC_LVT_MASKED);
-	if (lapic_is_bsp(a))
+	if (lapic_is_bsp(a) &&
+	    nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_LINT0_REENABLED))
 		reg_set(a, APIC_LVT0, APIC_DM_EXTINT);
 	if (lapic_x2apic(a))
 		lapic_set_ldr_x2apic(a);
@@ -690,6 +694,9 @@ static void lapic_accept_events(struct nkvm_x86_vcpu *xv)
 
 	if (nmis)
 		nkvm_x86_queue_nmis(xv, nmis);
+	if (test_and_clear_bit(NKVM_LAPIC_PV_UNHALT, &a->pending) &&
+	    a->mp_state == KVM_MP_STATE_HALTED)
+		a->mp_state = KVM_MP_STATE_RUNNABLE;
 	/* A vendor that runs no guests (VMX for now) never sees INIT/SIPI. */
 	if (!x86_vendor->init_vcpu || !x86_vendor->get_sregs ||
 	    !x86_vendor->set_sregs)
