@@ -335,8 +335,8 @@ static void test_main(int kvm)
 	       "MONITOR/MWAIT are NOPs; the guest reads MSR_KVM_STEAL_TIME (%#llx)",
 	       (long long)r);
 	v = 0;
-	tap_ok(msr_io(g.vcpu, KVM_GET_MSRS, MSR_KVM_STEAL_TIME, &v) == 1 &&
-	       v == (ST_GPA | 1), "KVM_GET_MSRS reads it too (%#llx)",
+	r = msr_io(g.vcpu, KVM_GET_MSRS, MSR_KVM_STEAL_TIME, &v);
+	tap_ok(r == 1 && v == (ST_GPA | 1), "KVM_GET_MSRS reads it too (%#llx)",
 	       (unsigned long long)v);
 	tap_ok(run_to(0x17) >= 0, "guest done");
 	guest_destroy(&g);
