@@ -694,7 +694,13 @@ static void lapic_accept_events(struct nkvm_x86_vcpu *xv)
 
 	if (nmis)
 		nkvm_x86_queue_nmis(xv, nmis);
-	if (test_and_clear_bit(NKVM_LAPIC_PV_UNHALT, &a->pending) &&
+	/*
+	 * KVM_HC_KICK_CPU: a running vCPU keeps the kick for its next HLT
+	 * (a spinlock waiter may be on its way there); a halted one wakes;
+	 * one waiting for INIT/SIPI drops it.
+	 */
+	if (a->mp_state != KVM_MP_STATE_RUNNABLE &&
+	    test_and_clear_bit(NKVM_LAPIC_PV_UNHALT, &a->pending) &&
 	    a->mp_state == KVM_MP_STATE_HALTED)
 		a->mp_state = KVM_MP_STATE_RUNNABLE;
 	/* A vendor that runs no guests (VMX for now) never sees INIT/SIPI. */

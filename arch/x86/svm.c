@@ -822,6 +822,10 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
 	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
 	sv->pio_pending = true;
+	/* KVM_X86_QUIRK_OUT_7E_INC_RIP (pv.c): except after an OUT to 0x7e. */
+	if (!sv->pio_in && run->io.port == 0x7e &&
+	    nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_OUT_7E_INC_RIP))
+		svm_complete_pio(xv, sv);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
  * KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT off.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,13 @@
 #define CPUID_MWAIT		(1U << 3)
 
 #define QUIRK_LINT0		(1ULL << 0)
+#define QUIRK_OUT_7E		(1ULL << 3)
 #define QUIRK_NO_MWAIT		(1ULL << 4)
 #define QUIRK_FIX_HC		(1ULL << 5)
 #define QUIRK_MWAIT_NO_UD	(1ULL << 6)
+
+#define ALL_QUIRKS	(QUIRK_LINT0 | QUIRK_OUT_7E | QUIRK_NO_MWAIT | \
+			 QUIRK_FIX_HC | QUIRK_MWAIT_NO_UD)
 
 /* STEAL_TIME, PV_UNHALT, PV_SEND_IPI, PV_SCHED_YIELD. */
 #define PV_FEATURES		((1U << 5) | (1U << 7) | (1U << 11) | (1U << 13))
@@ -63,7 +68,8 @@ struct steal_time {
  * over the 2-byte RDMSR/WRMSR) handlers.
  */
 extern const uint8_t pv_start[], pv_end[], pv_main[], pv_strict[],
-	pv_patch1[], pv_patch2[], pv_ud[], pv_gp[];
+	pv_patch1[], pv_patch2[], pv_ud[], pv_gp[], pv_out7e1[], pv_out7e2[],
+	pv_kicker[], pv_sleeper[];
 asm(".pushsection .rodata\n"
     ".code32\n"
     "pv_start:\n"
@@ -102,6 +108,8 @@ asm(".pushsection .rodata\n"
     "	mov $0x4b564d03, %ecx\n"
     "	rdmsr\n"
     "	out %al, $0x16\n"
+    "pv_out7e1:\n"
+    "	out %al, $0x7e\n"
     "	out %al, $0x17\n"
     "	hlt\n"
     "pv_strict:\n"
@@ -129,6 +137,29 @@ asm(".pushsection .rodata\n"
     "	xor %edx, %edx\n"
     "	wrmsr\n"
     "	out %al, $0x14\n"
+    "pv_out7e2:\n"
+    "	out %al, $0x7e\n"
+    "	hlt\n"
+    /* With an irqchip: SEND_IPI of vector 0x40 to APIC id 1, KICK_CPU 1. */
+    "pv_kicker:\n"
+    "	mov $10, %eax\n"
+    "	mov $2, %ebx\n"
+    "	xor %ecx, %ecx\n"
+    "	xor %edx, %edx\n"
+    "	mov $0x40, %esi\n"
+    "	vmmcall\n"
+    "	out %al, $0x30\n"
+    "	mov $5, %eax\n"
+    "	xor %ebx, %ebx\n"
+    "	mov $1, %ecx\n"
+    "	vmmcall\n"
+    "	out %al, $0x31\n"
+    "	hlt\n"
+    /* Kicked before it halts: the HLT returns at once. */
+    "pv_sleeper:\n"
+    "	cli\n"
+    "	hlt\n"
+    "	out %al, $0x32\n"
     "	hlt\n"
     "pv_ud:\n"
     "	addl $3, (%esp)\n"
@@ -143,9 +174,9 @@ asm(".pushsection .rodata\n"
     ".code64\n"
     ".popsection\n");
 
-#define GUEST_ADDR(label)	(CODE_GPA + (label - pv_start))
+#define GUEST_ADDR(label)	((uint64_t)(CODE_GPA + (label - pv_start)))
 
-#define NR_CHECKS	39
+#define NR_CHECKS	48
 
 static const uint8_t vmcall_insn[3] = { 0x0f, 0x01, 0xc1 };
 static const uint8_t vmmcall_insn[3] = { 0x0f, 0x01, 0xd9 };
@@ -198,9 +229,8 @@ static void test_static(int kvm)
 	int vm, vcpu;
 
 	r = check_cap(kvm, KVM_CAP_DISABLE_QUIRKS2);
-	tap_ok((r & (QUIRK_NO_MWAIT | QUIRK_FIX_HC | QUIRK_MWAIT_NO_UD)) ==
-	       (QUIRK_NO_MWAIT | QUIRK_FIX_HC | QUIRK_MWAIT_NO_UD),
-	       "KVM_CAP_DISABLE_QUIRKS2 offers MISC_ENABLE_NO_MWAIT, FIX_HYPERCALL_INSN, MWAIT_NEVER_UD_FAULTS (%#lx)",
+	tap_ok((r & ALL_QUIRKS) == ALL_QUIRKS,
+	       "KVM_CAP_DISABLE_QUIRKS2 offers LINT0_REENABLED, OUT_7E_INC_RIP, MISC_ENABLE_NO_MWAIT, FIX_HYPERCALL_INSN, MWAIT_NEVER_UD_FAULTS (%#lx)",
 	       r);
 	tap_ok(check_cap(kvm, KVM_CAP_DISABLE_QUIRKS) == 1 &&
 	       check_cap(kvm, KVM_CAP_ENFORCE_PV_FEATURE_CPUID) == 1,
@@ -279,6 +309,15 @@ static int64_t run_to(uint16_t port)
 	return (uint32_t)regs.rax;
 }
 
+static uint64_t rip(void)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(g.vcpu, KVM_GET_REGS, &regs))
+		return 0;
+	return regs.rip;
+}
+
 static struct steal_time steal(void)
 {
 	struct steal_time st;
@@ -338,6 +377,9 @@ static void test_main(int kvm)
 	r = msr_io(g.vcpu, KVM_GET_MSRS, MSR_KVM_STEAL_TIME, &v);
 	tap_ok(r == 1 && v == (ST_GPA | 1), "KVM_GET_MSRS reads it too (%#llx)",
 	       (unsigned long long)v);
+	r = run_to(0x7e);
+	tap_ok(r >= 0 && rip() == GUEST_ADDR(pv_out7e1) + 2,
+	       "OUT_7E_INC_RIP: RIP is past an OUT to 0x7e at the exit");
 	tap_ok(run_to(0x17) >= 0, "guest done");
 	guest_destroy(&g);
 }
@@ -358,7 +400,7 @@ static void test_strict(int kvm)
 	e = find_leaf(c, 0x40000001);
 	if (e)
 		e->eax = 0;
-	vm_setup(kvm, c, QUIRK_FIX_HC | QUIRK_MWAIT_NO_UD, true,
+	vm_setup(kvm, c, QUIRK_FIX_HC | QUIRK_MWAIT_NO_UD | QUIRK_OUT_7E, true,
 		 GUEST_ADDR(pv_strict));
 	free(c);
 
@@ -382,6 +424,9 @@ static void test_strict(int kvm)
 	tap_ok(run_to(0x21) >= 0,
 	       "enforced: WRMSR MSR_KVM_SYSTEM_TIME_NEW raised #GP");
 	tap_ok(run_to(0x14) >= 0, "guest done");
+	r = run_to(0x7e);
+	tap_ok(r >= 0 && rip() == GUEST_ADDR(pv_out7e2),
+	       "quirk off: RIP is on the OUT to 0x7e at the exit");
 	guest_destroy(&g);
 }
 
@@ -437,6 +482,99 @@ static void test_misc_enable(int kvm)
 	close(vm);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* LVT0 of vCPU 0 (the BSP) at creation. */
+static uint32_t bsp_lvt0(int kvm, uint64_t no_quirks)
+{
+	struct kvm_lapic_state ls;
+	uint32_t v = 0;
+	int vm, vcpu;
+
+	vm = create_vm(kvm);
+	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0))
+		tap_bail("KVM_CREATE_IRQCHIP: %m");
+	if (no_quirks && enable_cap(vm, KVM_CAP_DISABLE_QUIRKS2, no_quirks, 0))
+		tap_bail("KVM_CAP_DISABLE_QUIRKS2: %m");
+	vcpu = create_vcpu(vm, 0);
+	if (!ioctl(vcpu, KVM_GET_LAPIC, &ls))
+		memcpy(&v, ls.regs + 0x350, 4);
+	close(vcpu);
+	close(vm);
+	return v;
+}
+
+/* 7 checks. */
+static void test_irqchip(int kvm)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct kvm_lapic_state ls;
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_run *run1;
+	uint32_t v;
+	int64_t r;
+	int vcpu1;
+
+	v = bsp_lvt0(kvm, 0);
+	tap_ok(v == 0x700, "LINT0_REENABLED: the BSP's LVT0 is ExtINT (%#x)", v);
+	v = bsp_lvt0(kvm, QUIRK_LINT0);
+	tap_ok(v == 0x10000, "quirk off: the BSP's LVT0 is masked (%#x)", v);
+
+	memset(mem, 0, MEM_SIZE);
+	memcpy(mem + CODE_GPA, pv_start, pv_end - pv_start);
+	guest_create(&g, kvm);
+	if (ioctl(g.vm, KVM_CREATE_IRQCHIP, 0))
+		tap_bail("KVM_CREATE_IRQCHIP: %m");
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(&g);
+	vcpu1 = create_vcpu(g.vm, 1);
+	run1 = mmap(NULL, g.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    vcpu1, 0);
+	if (run1 == MAP_FAILED)
+		tap_bail("mmap: %m");
+	if (!guest_flat_mode(&g, mem, false, GUEST_ADDR(pv_kicker), STACK_TOP) ||
+	    ioctl(g.vcpu, KVM_GET_SREGS, &sregs) ||
+	    ioctl(vcpu1, KVM_SET_SREGS, &sregs))
+		tap_bail("entering protected mode: %m");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_ADDR(pv_sleeper);
+	regs.rflags = 2;
+	regs.rsp = STACK_TOP - 0x1000;
+	if (ioctl(vcpu1, KVM_SET_REGS, &regs) ||
+	    ioctl(vcpu1, KVM_SET_MP_STATE, &mp) ||
+	    ioctl(vcpu1, KVM_GET_LAPIC, &ls))
+		tap_bail("setting up vCPU 1: %m");
+	ls.regs[0xf1] |= 1;	/* SPIV: software-enabled */
+	if (ioctl(vcpu1, KVM_SET_LAPIC, &ls))
+		tap_bail("KVM_SET_LAPIC: %m");
+
+	r = run_to(0x30);
+	tap_ok(r == 1, "KVM_HC_SEND_IPI to APIC id 1 -> 1 (%lld)", (long long)r);
+	tap_ok(!ioctl(vcpu1, KVM_GET_LAPIC, &ls) && (ls.regs[0x220] & 1),
+	       "vector 0x40 pending in vCPU 1's IRR");
+	r = run_to(0x31);
+	tap_ok(r == 0, "KVM_HC_KICK_CPU of APIC id 1 -> 0 (%lld)", (long long)r);
+
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(20);
+	r = ioctl(vcpu1, KVM_RUN, 0);
+	alarm(0);
+	tap_ok(!r && run1->exit_reason == KVM_EXIT_IO && run1->io.port == 0x32,
+	       "the kick woke vCPU 1's next HLT, with interrupts off (%lld, exit %s)",
+	       (long long)r, guest_exit_name(run1->exit_reason));
+	tap_ok(!ioctl(vcpu1, KVM_GET_MP_STATE, &mp) &&
+	       mp.mp_state == KVM_MP_STATE_RUNNABLE, "vCPU 1 runnable (%u)",
+	       mp.mp_state);
+	munmap(run1, g.run_size);
+	close(vcpu1);
+	guest_destroy(&g);
+}
+
 int main(void)
 {
 	int kvm;
@@ -464,5 +602,6 @@ int main(void)
 	test_main(kvm);
 	test_strict(kvm);
 	test_misc_enable(kvm);
+	test_irqchip(kvm);
 	return tap_finish();
 }
