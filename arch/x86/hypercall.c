@@ -6,7 +6,8 @@
  * we do not know or a feature KVM_CAP_ENFORCE_PV_FEATURE_CPUID withholds.
  *
  *   KVM_HC_VAPIC_POLL_IRQ   nothing to do: 0.
- *   KVM_HC_KICK_CPU         (flags, APIC id) wakes that vCPU from HLT.
+ *   KVM_HC_KICK_CPU         (flags, APIC id) wakes that vCPU from HLT, or
+ *                           from its next HLT if it is running.
  *   KVM_HC_SEND_IPI         (bitmap low, bitmap high, lowest APIC id, ICR)
  *                           an IPI to each physical APIC id in the bitmaps;
  *                           the number of local APICs that took it.

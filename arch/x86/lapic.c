@@ -503,9 +503,20 @@ bool nkvm_x86_lapic_mmio(struct nkvm_x86_vcpu *xv, u64 gpa, unsigned int len,
 	u64 page = a ? a->base & LAPIC_BASE_ADDR : 0;
 	u32 off = gpa - page, data = 0;
 
-	if (!a || !lapic_hw_enabled(a) || lapic_x2apic(a) ||
-	    gpa < page || gpa + len > page + PAGE_SIZE)
+	if (!a || gpa < page || gpa + len > page + PAGE_SIZE)
 		return false;
+	/*
+	 * Disabled or in x2APIC mode: with KVM_X86_QUIRK_LAPIC_MMIO_HOLE
+	 * (pv.c) the page still swallows accesses, reads give all ones;
+	 * without it they are ordinary MMIO, as stock.
+	 */
+	if (!lapic_hw_enabled(a) || lapic_x2apic(a)) {
+		if (!nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_LAPIC_MMIO_HOLE))
+			return false;
+		if (!write)
+			memset(val, 0xff, len);
+		return true;
+	}
 	/* Only aligned 32-bit accesses have an effect, as on hardware. */
 	if (write) {
 		if (len == 4 && !(off & 0xf) && off < sizeof(a->regs))

@@ -40,12 +40,14 @@
 #define CPUID_MWAIT		(1U << 3)
 
 #define QUIRK_LINT0		(1ULL << 0)
+#define QUIRK_MMIO_HOLE		(1ULL << 2)
 #define QUIRK_OUT_7E		(1ULL << 3)
 #define QUIRK_NO_MWAIT		(1ULL << 4)
 #define QUIRK_FIX_HC		(1ULL << 5)
 #define QUIRK_MWAIT_NO_UD	(1ULL << 6)
 
-#define ALL_QUIRKS	(QUIRK_LINT0 | QUIRK_OUT_7E | QUIRK_NO_MWAIT | \
+#define ALL_QUIRKS	(QUIRK_LINT0 | QUIRK_MMIO_HOLE | QUIRK_OUT_7E | \
+			 QUIRK_NO_MWAIT | \
 			 QUIRK_FIX_HC | QUIRK_MWAIT_NO_UD)
 
 /* STEAL_TIME, PV_UNHALT, PV_SEND_IPI, PV_SCHED_YIELD. */
@@ -69,7 +71,7 @@ struct steal_time {
  */
 extern const uint8_t pv_start[], pv_end[], pv_main[], pv_strict[],
 	pv_patch1[], pv_patch2[], pv_ud[], pv_gp[], pv_out7e1[], pv_out7e2[],
-	pv_kicker[], pv_sleeper[];
+	pv_kicker[], pv_sleeper[], pv_hole[];
 asm(".pushsection .rodata\n"
     ".code32\n"
     "pv_start:\n"
@@ -161,6 +163,11 @@ asm(".pushsection .rodata\n"
     "	hlt\n"
     "	out %al, $0x32\n"
     "	hlt\n"
+    /* Reads the LAPIC page's ID register. */
+    "pv_hole:\n"
+    "	mov 0xfee00020, %eax\n"
+    "	out %al, $0x40\n"
+    "	hlt\n"
     "pv_ud:\n"
     "	addl $3, (%esp)\n"
     "	out %al, $0x20\n"
@@ -176,7 +183,7 @@ asm(".pushsection .rodata\n"
 
 #define GUEST_ADDR(label)	((uint64_t)(CODE_GPA + (label - pv_start)))
 
-#define NR_CHECKS	48
+#define NR_CHECKS	50
 
 static const uint8_t vmcall_insn[3] = { 0x0f, 0x01, 0xc1 };
 static const uint8_t vmmcall_insn[3] = { 0x0f, 0x01, 0xd9 };
@@ -230,7 +237,7 @@ static void test_static(int kvm)
 
 	r = check_cap(kvm, KVM_CAP_DISABLE_QUIRKS2);
 	tap_ok((r & ALL_QUIRKS) == ALL_QUIRKS,
-	       "KVM_CAP_DISABLE_QUIRKS2 offers LINT0_REENABLED, OUT_7E_INC_RIP, MISC_ENABLE_NO_MWAIT, FIX_HYPERCALL_INSN, MWAIT_NEVER_UD_FAULTS (%#lx)",
+	       "KVM_CAP_DISABLE_QUIRKS2 offers LINT0_REENABLED, LAPIC_MMIO_HOLE, OUT_7E_INC_RIP, MISC_ENABLE_NO_MWAIT, FIX_HYPERCALL_INSN, MWAIT_NEVER_UD_FAULTS (%#lx)",
 	       r);
 	tap_ok(check_cap(kvm, KVM_CAP_DISABLE_QUIRKS) == 1 &&
 	       check_cap(kvm, KVM_CAP_ENFORCE_PV_FEATURE_CPUID) == 1,
@@ -507,6 +514,58 @@ static uint32_t bsp_lvt0(int kvm, uint64_t no_quirks)
 	return v;
 }
 
+/*
+ * A guest whose in-kernel LAPIC is disabled reads its page: EAX at the
+ * OUT that follows, or -1 with the exit left in g.run.
+ */
+static int64_t hole_read(int kvm, uint64_t no_quirks)
+{
+	uint64_t base = 0xfee00000 | (1 << 8);	/* BSP, not enabled */
+	int64_t r;
+
+	memset(mem, 0, MEM_SIZE);
+	memcpy(mem + CODE_GPA, pv_start, pv_end - pv_start);
+	guest_create(&g, kvm);
+	if (ioctl(g.vm, KVM_CREATE_IRQCHIP, 0))
+		tap_bail("KVM_CREATE_IRQCHIP: %m");
+	if (no_quirks && enable_cap(g.vm, KVM_CAP_DISABLE_QUIRKS2, no_quirks, 0))
+		tap_bail("KVM_CAP_DISABLE_QUIRKS2: %m");
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(&g);
+	if (!guest_flat_mode(&g, mem, false, GUEST_ADDR(pv_hole), STACK_TOP) ||
+	    msr_io(g.vcpu, KVM_SET_MSRS, 0x1b, &base) != 1)
+		tap_bail("setting up the guest: %m");
+	if (ioctl(g.vcpu, KVM_RUN, 0))
+		tap_bail("KVM_RUN: %m");
+	r = -1;
+	if (g.run->exit_reason == KVM_EXIT_IO && g.run->io.port == 0x40) {
+		struct kvm_regs regs;
+
+		if (!ioctl(g.vcpu, KVM_GET_REGS, &regs))
+			r = (uint32_t)regs.rax;
+	}
+	return r;
+}
+
+/* 2 checks. */
+static void test_mmio_hole(int kvm)
+{
+	int64_t r;
+
+	r = hole_read(kvm, 0);
+	tap_ok(r == 0xffffffff,
+	       "LAPIC_MMIO_HOLE: a disabled LAPIC's page reads all ones (%#llx)",
+	       (long long)r);
+	guest_destroy(&g);
+	r = hole_read(kvm, QUIRK_MMIO_HOLE);
+	tap_ok(r == -1 && g.run->exit_reason == KVM_EXIT_MMIO &&
+	       g.run->mmio.phys_addr == 0xfee00020 && !g.run->mmio.is_write,
+	       "quirk off: it is MMIO for userspace (exit %s, %#llx)",
+	       guest_exit_name(g.run->exit_reason),
+	       (unsigned long long)g.run->mmio.phys_addr);
+	guest_destroy(&g);
+}
+
 /* 7 checks. */
 static void test_irqchip(int kvm)
 {
@@ -603,5 +662,6 @@ int main(void)
 	test_strict(kvm);
 	test_misc_enable(kvm);
 	test_irqchip(kvm);
+	test_mmio_hole(kvm);
 	return tap_finish();
 }
