@@ -71,7 +71,7 @@ struct steal_time {
  */
 extern const uint8_t pv_start[], pv_end[], pv_main[], pv_strict[],
 	pv_patch1[], pv_patch2[], pv_ud[], pv_gp[], pv_out7e1[], pv_out7e2[],
-	pv_kicker[], pv_sleeper[], pv_hole[];
+	pv_kicker[], pv_sleeper[], pv_hole[], pv_user[];
 asm(".pushsection .rodata\n"
     ".code32\n"
     "pv_start:\n"
@@ -168,6 +168,12 @@ asm(".pushsection .rodata\n"
     "	mov 0xfee00020, %eax\n"
     "	out %al, $0x40\n"
     "	hlt\n"
+    /* Started in ring 3 with IOPL 3. */
+    "pv_user:\n"
+    "	mov $1, %eax\n"
+    "	vmmcall\n"
+    "	out %al, $0x50\n"
+    "1:	jmp 1b\n"
     "pv_ud:\n"
     "	addl $3, (%esp)\n"
     "	out %al, $0x20\n"
@@ -183,7 +189,7 @@ asm(".pushsection .rodata\n"
 
 #define GUEST_ADDR(label)	((uint64_t)(CODE_GPA + (label - pv_start)))
 
-#define NR_CHECKS	50
+#define NR_CHECKS	51
 
 static const uint8_t vmcall_insn[3] = { 0x0f, 0x01, 0xc1 };
 static const uint8_t vmmcall_insn[3] = { 0x0f, 0x01, 0xd9 };
@@ -547,6 +553,33 @@ static int64_t hole_read(int kvm, uint64_t no_quirks)
 	return r;
 }
 
+/* 1 check: a hypercall outside ring 0. */
+static void test_user(int kvm)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int64_t r;
+
+	vm_setup(kvm, supported, 0, false, GUEST_ADDR(pv_user));
+	if (ioctl(g.vcpu, KVM_GET_SREGS, &sregs) ||
+	    ioctl(g.vcpu, KVM_GET_REGS, &regs))
+		tap_bail("KVM_GET_SREGS: %m");
+	sregs.cs.dpl = 3;
+	sregs.cs.selector |= 3;
+	sregs.ss.dpl = 3;
+	sregs.ss.selector |= 3;
+	sregs.ds.dpl = 3;
+	sregs.ds.selector |= 3;
+	regs.rflags = 0x3002;	/* IOPL 3 */
+	if (ioctl(g.vcpu, KVM_SET_SREGS, &sregs) ||
+	    ioctl(g.vcpu, KVM_SET_REGS, &regs))
+		tap_bail("entering ring 3: %m");
+	r = run_to(0x50);
+	tap_ok(r == 0xffffffff, "a hypercall in ring 3 -> -KVM_EPERM (%#llx)",
+	       (long long)r);
+	guest_destroy(&g);
+}
+
 /* 2 checks. */
 static void test_mmio_hole(int kvm)
 {
@@ -663,5 +696,6 @@ int main(void)
 	test_misc_enable(kvm);
 	test_irqchip(kvm);
 	test_mmio_hole(kvm);
+	test_user(kvm);
 	return tap_finish();
 }
