@@ -33,6 +33,7 @@
 
 #define HC_INSN_LEN	3
 #define HC_BROADCAST	0xff
+#define HC_BROADCAST_X2	0xffffffffU
 #define HC_ICR_SHORTHAND	APIC_DEST_ALLBUT	/* bits 19:18 */
 
 static const u8 hc_vmcall[HC_INSN_LEN] = { 0x0f, 0x01, 0xc1 };
@@ -52,9 +53,12 @@ static int hc_deliver(struct nkvm_x86_vcpu *xv, u32 apic_id, u8 mode,
 		.trig_level = trig_level,
 	};
 
-	if (!nkvm_x86_has_irqchip(to_x86_vm(xv->vcpu.vm)))
+	if (!nkvm_x86_has_irqchip(to_x86_vm(xv->vcpu.vm)) || !xv->lapic)
 		return -1;
-	if (apic_id == HC_BROADCAST)
+	/* The sender's broadcast id: 0xff in xAPIC mode, all ones in x2APIC. */
+	if (apic_id == HC_BROADCAST_X2 ||
+	    (apic_id == HC_BROADCAST &&
+	     !(nkvm_x86_lapic_get_base(xv) & X2APIC_ENABLE)))
 		return 0;
 	return max(nkvm_x86_lapic_deliver(xv->vcpu.vm, xv, &irq), 0);
 }
