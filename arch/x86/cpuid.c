@@ -181,7 +181,7 @@ static unsigned int cpuid_supported(struct kvm_cpuid_entry2 *e)
 		.eax = CPUID_KVM_FEATURES, .ebx = 0x4b4d564b,
 		.ecx = 0x564b4d56, .edx = 0x4d };
 	e[n++] = (struct kvm_cpuid_entry2){ .function = CPUID_KVM_FEATURES,
-		.eax = nkvm_x86_kvm_features() };
+		.eax = nkvm_x86_pv_features() };
 
 	cpuid_host(&e[n], 0x80000000, 0);
 	host_max = min_t(u32, e[n].eax, CPUID_MAX_EXT);
@@ -296,6 +296,13 @@ u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv)
 static void cpuid_runtime(struct nkvm_x86_vcpu *xv, struct kvm_cpuid_entry2 *e,
 			  u64 cr4)
 {
+	/* As stock without KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT (pv.c). */
+	if (e->function == 1 &&
+	    !nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT)) {
+		e->ecx &= ~F(MWAIT);
+		if (xv->msrs.misc_enable & MSR_IA32_MISC_ENABLE_MWAIT)
+			e->ecx |= F(MWAIT);
+	}
 	if (e->function == 1 && nkvm_host_xcr0) {
 		e->ecx &= ~F(OSXSAVE);
 		if (cr4 & X86_CR4_OSXSAVE)
@@ -434,4 +441,44 @@ void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv)
 	xv->regs.rbx = v.ebx;
 	xv->regs.rcx = v.ecx;
 	xv->regs.rdx = v.edx;
+}
+
+/* CPUID.1:ECX.MWAIT as the guest reads it (see cpuid_runtime()). */
+bool nkvm_x86_guest_has_mwait(struct nkvm_x86_vcpu *xv)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, 1, 0);
+	struct kvm_cpuid_entry2 v;
+
+	if (!e)
+		return false;
+	v = *e;
+	cpuid_runtime(xv, &v, 0);
+	return v.ecx & F(MWAIT);
+}
+
+bool nkvm_x86_guest_has_sse3(struct nkvm_x86_vcpu *xv)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, 1, 0);
+
+	return e && (e->ecx & F(XMM3));
+}
+
+/*
+ * As stock: the KVM leaves are where the table has the "KVMKVMKVM"
+ * signature, at 0x40000000 or a multiple of 0x100 above it.
+ */
+u32 nkvm_x86_cpuid_kvm_features(struct nkvm_x86_vcpu *xv)
+{
+	const struct kvm_cpuid_entry2 *e;
+	u32 base;
+
+	for (base = CPUID_KVM_SIGNATURE; base < 0x40010000; base += 0x100) {
+		e = cpuid_find(xv, base, 0);
+		if (!e || e->ebx != 0x4b4d564b || e->ecx != 0x564b4d56 ||
+		    e->edx != 0x4d)
+			continue;
+		e = cpuid_find(xv, base + 1, 0);
+		return e ? e->eax : 0;
+	}
+	return 0;
 }

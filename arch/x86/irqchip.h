@@ -42,6 +42,9 @@ struct nkvm_x86_irq {
 
 /* ---- lapic.c ---- */
 
+/* Delivery mode 3 (remote read): KVM_HC_KICK_CPU's wake-up from HLT. */
+#define NKVM_X86_DM_REMRD	3
+
 /*
  * Deliver irq to every local APIC it addresses (src: the sender, for
  * shorthands; NULL from devices). Returns how many accepted it, -1 when

@@ -171,6 +171,9 @@ static bool lapic_accept(struct nkvm_lapic *a, const struct nkvm_x86_irq *irq)
 		smp_wmb();
 		set_bit(NKVM_LAPIC_SIPI, &a->pending);
 		break;
+	case NKVM_X86_DM_REMRD:
+		set_bit(NKVM_LAPIC_PV_UNHALT, &a->pending);
+		break;
 	default:
 		return false;
 	}
@@ -500,9 +503,20 @@ bool nkvm_x86_lapic_mmio(struct nkvm_x86_vcpu *xv, u64 gpa, unsigned int len,
 	u64 page = a ? a->base & LAPIC_BASE_ADDR : 0;
 	u32 off = gpa - page, data = 0;
 
-	if (!a || !lapic_hw_enabled(a) || lapic_x2apic(a) ||
-	    gpa < page || gpa + len > page + PAGE_SIZE)
+	if (!a || gpa < page || gpa + len > page + PAGE_SIZE)
 		return false;
+	/*
+	 * Disabled or in x2APIC mode: with KVM_X86_QUIRK_LAPIC_MMIO_HOLE
+	 * (pv.c) the page still swallows accesses, reads give all ones;
+	 * without it they are ordinary MMIO, as stock.
+	 */
+	if (!lapic_hw_enabled(a) || lapic_x2apic(a)) {
+		if (!nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_LAPIC_MMIO_HOLE))
+			return false;
+		if (!write)
+			memset(val, 0xff, len);
+		return true;
+	}
 	/* Only aligned 32-bit accesses have an effect, as on hardware. */
 	if (write) {
 		if (len == 4 && !(off & 0xf) && off < sizeof(a->regs))
@@ -667,7 +681,8 @@ static void lapic_reset(struct nkvm_lapic *a, bool init)
 	reg_set(a, APIC_SPIV, 0xff);
 	for (i = 0; i < ARRAY_SIZE(lapic_lvts); i++)
 		reg_set(a, lapic_lvts[i], APIC_LVT_MASKED);
-	if (lapic_is_bsp(a))
+	if (lapic_is_bsp(a) &&
+	    nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_LINT0_REENABLED))
 		reg_set(a, APIC_LVT0, APIC_DM_EXTINT);
 	if (lapic_x2apic(a))
 		lapic_set_ldr_x2apic(a);
@@ -690,6 +705,15 @@ static void lapic_accept_events(struct nkvm_x86_vcpu *xv)
 
 	if (nmis)
 		nkvm_x86_queue_nmis(xv, nmis);
+	/*
+	 * KVM_HC_KICK_CPU: a running vCPU keeps the kick for its next HLT
+	 * (a spinlock waiter may be on its way there); a halted one wakes;
+	 * one waiting for INIT/SIPI drops it.
+	 */
+	if (a->mp_state != KVM_MP_STATE_RUNNABLE &&
+	    test_and_clear_bit(NKVM_LAPIC_PV_UNHALT, &a->pending) &&
+	    a->mp_state == KVM_MP_STATE_HALTED)
+		a->mp_state = KVM_MP_STATE_RUNNABLE;
 	/* A vendor that runs no guests (VMX for now) never sees INIT/SIPI. */
 	if (!x86_vendor->init_vcpu || !x86_vendor->get_sregs ||
 	    !x86_vendor->set_sregs)

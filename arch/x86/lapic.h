@@ -16,6 +16,7 @@
 /* pending bits */
 #define NKVM_LAPIC_INIT		0
 #define NKVM_LAPIC_SIPI		1
+#define NKVM_LAPIC_PV_UNHALT	2	/* KVM_HC_KICK_CPU */
 
 struct nkvm_lapic {
 	struct nkvm_x86_vcpu *xv;	/* (c) */

@@ -22,6 +22,8 @@
 #include "irqchip.h"
 #include "sregs.h"
 
+#include <uapi/asm/kvm_para.h>
+
 /* As stock: a KVM_GET/SET_MSRS call handles fewer than this many. */
 #define X86_MAX_IO_MSRS		256
 
@@ -82,6 +84,7 @@ void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv)
 	memset(&xv->msrs, 0, sizeof(xv->msrs));
 	xv->msrs.misc_enable = X86_MISC_ENABLE_RO;
 	nkvm_x86_kvmclock_reset(xv);
+	nkvm_x86_pv_reset(xv);
 }
 
 /*
@@ -232,8 +235,8 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 		*data = *mtrr;
 		return 0;
 	}
-	if (nkvm_x86_is_kvmclock_msr(index))
-		return nkvm_x86_kvmclock_get_msr(xv, index, data);
+	if (nkvm_x86_is_pv_msr(index))
+		return nkvm_x86_pv_get_msr(xv, index, data);
 	return x86_vendor_get(xv, index, data);
 }
 
@@ -273,6 +276,11 @@ static int x86_set_misc_enable(struct nkvm_x86_vcpu *xv, u64 data, bool host)
 		data = (data & ~MSR_IA32_MISC_ENABLE_EMON) |
 		       (old & MSR_IA32_MISC_ENABLE_EMON);
 	}
+	/* Without the quirk MWAIT here is CPUID's (pv.c), which needs SSE3. */
+	if (!nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT) &&
+	    ((old ^ data) & MSR_IA32_MISC_ENABLE_MWAIT) &&
+	    !nkvm_x86_guest_has_sse3(xv))
+		return 1;
 	xv->msrs.misc_enable = data;
 	return 0;
 }
@@ -357,8 +365,8 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		*mtrr = data;
 		return 0;
 	}
-	if (nkvm_x86_is_kvmclock_msr(index))
-		return nkvm_x86_kvmclock_set_msr(xv, index, data, host);
+	if (nkvm_x86_is_pv_msr(index))
+		return nkvm_x86_pv_set_msr(xv, index, data, host);
 	return x86_vendor_set(xv, index, data);
 }
 
@@ -369,7 +377,8 @@ static u32 x86_nr_msrs(void)
 	return (x86_vendor_has_msrs() ? ARRAY_SIZE(x86_vendor_msrs) : 0) +
 	       ARRAY_SIZE(x86_layer_msrs) + (x86_has_tsc_aux() ? 1 : 0) +
 	       NKVM_X86_NR_FIXED_MTRRS + 2 * NKVM_X86_NR_VAR_MTRRS +
-	       ARRAY_SIZE(nkvm_x86_kvmclock_msrs);
+	       ARRAY_SIZE(nkvm_x86_kvmclock_msrs) +
+	       1;	/* MSR_KVM_STEAL_TIME */
 }
 
 static void x86_fill_msrs(u32 *out)
@@ -389,6 +398,7 @@ static void x86_fill_msrs(u32 *out)
 		out[n++] = X86_MTRR_VAR_BASE + i;
 	for (i = 0; i < ARRAY_SIZE(nkvm_x86_kvmclock_msrs); i++)
 		out[n++] = nkvm_x86_kvmclock_msrs[i];
+	out[n++] = MSR_KVM_STEAL_TIME;
 }
 
 /*

@@ -290,6 +290,7 @@ static void svm_reset_seg(struct vmcb_seg *seg, u16 attrib)
 
 static const unsigned int svm_intercepts[] = {
 	INTERCEPT_EXCEPTION_OFFSET + MC_VECTOR,
+	INTERCEPT_EXCEPTION_OFFSET + UD_VECTOR,	/* VMCALL: hypercall.c */
 	INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_RDPMC,
 	INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT, INTERCEPT_INVLPGA,
 	INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN,
@@ -821,6 +822,10 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
 	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
 	sv->pio_pending = true;
+	/* KVM_X86_QUIRK_OUT_7E_INC_RIP (pv.c): except after an OUT to 0x7e. */
+	if (!sv->pio_in && run->io.port == 0x7e &&
+	    nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_OUT_7E_INC_RIP))
+		svm_complete_pio(xv, sv);
 	return 0;
 }
 
@@ -1099,11 +1104,49 @@ static int svm_exit_bp(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 0;
 }
 
+/*
+ * Hypercalls (hypercall.c). Without next-RIP save the instruction is
+ * VMMCALL's only encoding, three bytes (as MONITOR's and MWAIT's).
+ */
+#define SVM_HC_INSN_LEN		3
+
+static const u8 svm_vmmcall_insn[SVM_HC_INSN_LEN] = { 0x0f, 0x01, 0xd9 };
+
+static int svm_exit_vmmcall(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	struct vmcb_save_area *save = &sv->vmcb->save;
+	bool op64 = (save->efer & EFER_LMA) &&
+		    (save->cs.attrib & SVM_SELECTOR_L_MASK);
+	int r = nkvm_x86_hypercall(xv, save->cpl, op64);
+
+	if (r > 0)
+		svm_skip_insn(xv, sv, SVM_HC_INSN_LEN);
+	return r;
+}
+
+/* #UD, intercepted for a VMCALL to patch; any other is the guest's. */
+static int svm_exit_ud_excp(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	if (!nkvm_x86_fix_hypercall(xv, svm_vmmcall_insn))
+		svm_inject_exception(xv, UD_VECTOR, false, 0);
+	return 1;
+}
+
+/* MONITOR / MWAIT: NOPs, or #UD (see hypercall.c). */
+static int svm_exit_mwait(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	if (!nkvm_x86_mwait_is_nop(xv))
+		return svm_exit_ud(xv, sv);
+	svm_skip_insn(xv, sv, SVM_HC_INSN_LEN);
+	return 1;
+}
+
 static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR]	= svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR]	= svm_exit_bp,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_exit_mc,
+	[SVM_EXIT_EXCP_BASE + UD_VECTOR]	= svm_exit_ud_excp,
 	[SVM_EXIT_INTR]				= svm_exit_reenter,
 	[SVM_EXIT_NMI]				= svm_exit_reenter,
 	[SVM_EXIT_SMI]				= svm_exit_reenter,
@@ -1118,14 +1161,14 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_MSR]				= svm_exit_msr,
 	[SVM_EXIT_SHUTDOWN]			= svm_exit_shutdown,
 	[SVM_EXIT_VMRUN]			= svm_exit_ud,
-	[SVM_EXIT_VMMCALL]			= svm_exit_ud,
+	[SVM_EXIT_VMMCALL]			= svm_exit_vmmcall,
 	[SVM_EXIT_VMLOAD]			= svm_exit_ud,
 	[SVM_EXIT_VMSAVE]			= svm_exit_ud,
 	[SVM_EXIT_STGI]				= svm_exit_ud,
 	[SVM_EXIT_CLGI]				= svm_exit_ud,
 	[SVM_EXIT_SKINIT]			= svm_exit_ud,
-	[SVM_EXIT_MONITOR]			= svm_exit_ud,
-	[SVM_EXIT_MWAIT]			= svm_exit_ud,
+	[SVM_EXIT_MONITOR]			= svm_exit_mwait,
+	[SVM_EXIT_MWAIT]			= svm_exit_mwait,
 	[SVM_EXIT_XSETBV]			= svm_exit_xsetbv,
 	[SVM_EXIT_RDPRU]			= svm_exit_ud,
 	[SVM_EXIT_RDTSCP]			= svm_exit_ud,

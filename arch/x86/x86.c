@@ -103,6 +103,13 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
 		return 1;
+	/* pv.c, hypercall.c */
+	case KVM_CAP_DISABLE_QUIRKS:
+	case KVM_CAP_ENABLE_CAP:
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+		return 1;
+	case KVM_CAP_DISABLE_QUIRKS2:
+		return nkvm_x86_valid_quirks();
 	}
 	return nkvm_x86_irqchip_cap(cap);
 }
@@ -150,6 +157,9 @@ static int x86_vm_enable_cap(struct nkvm_vm *vm, struct kvm_enable_cap *cap)
 	switch (cap->cap) {
 	case KVM_CAP_MAX_VCPU_ID:
 		return x86_enable_max_vcpu_id(vm, cap->args[0]);
+	case KVM_CAP_DISABLE_QUIRKS:
+	case KVM_CAP_DISABLE_QUIRKS2:
+		return nkvm_x86_disable_quirks(to_x86_vm(vm), cap);
 	}
 	return -EINVAL;
 }
@@ -288,6 +298,8 @@ static void x86_post_run_save(struct nkvm_x86_vcpu *xv)
 static void x86_vcpu_run_begin(struct nkvm_vcpu *vcpu)
 {
 	fpu_swap_kvm_fpstate(&to_x86_vcpu(vcpu)->fpu, true);
+	/* As stock, each KVM_RUN rewrites the steal-time record. */
+	to_x86_vcpu(vcpu)->pv.steal_update = true;
 }
 
 static void x86_vcpu_run_end(struct nkvm_vcpu *vcpu)
@@ -330,6 +342,7 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 		return 0;
 	}
 	nkvm_x86_kvmclock_enter(xv);
+	nkvm_x86_steal_time_enter(xv);
 	xv->has_run = true;
 	r = x86_vendor->run(xv);
 	x86_post_run_save(xv);
@@ -663,6 +676,7 @@ static const struct {
 	{ KVM_GET_DEBUGREGS,	nkvm_x86_get_debugregs },
 	{ KVM_SET_DEBUGREGS,	nkvm_x86_set_debugregs },
 	{ KVM_KVMCLOCK_CTRL,	nkvm_x86_kvmclock_ctrl },
+	{ KVM_ENABLE_CAP,	nkvm_x86_vcpu_enable_cap },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,

@@ -114,6 +114,8 @@ struct nkvm_x86_vm {
 	u64 wall_clock;			/* (a) */
 	/* i8254.c: set once under vm->lock, read with acquire. */
 	struct nkvm_pit *pit;
+	/* pv.c: KVM_X86_QUIRK_* turned off by KVM_CAP_DISABLE_QUIRKS(2). */
+	u64 disabled_quirks;		/* (a) */
 };
 
 /* The VM has an in-kernel irqchip, complete. */
@@ -196,6 +198,19 @@ struct nkvm_x86_debug {
 	u64 hw_dr7;
 };
 
+/*
+ * Paravirtual features (pv.c): KVM_CAP_ENFORCE_PV_FEATURE_CPUID and the
+ * steal-time record (MSR_KVM_STEAL_TIME as last written, the run_delay
+ * of the vCPU thread that the record last accounted for, and a request
+ * to rewrite the record before the next entry).
+ */
+struct nkvm_x86_pv {
+	bool enforce;			/* [m] */
+	bool steal_update;		/* [m] */
+	u64 steal_msr;			/* [m] */
+	u64 last_steal;			/* [m] */
+};
+
 struct nkvm_x86_vcpu {
 	struct nkvm_vcpu vcpu;		/* must be first */
 	struct kvm_regs regs;		/* [m] GPRs, RIP, RFLAGS */
@@ -215,6 +230,7 @@ struct nkvm_x86_vcpu {
 	u32 tsc_khz;			/* [m] KVM_SET_TSC_KHZ rate */
 	struct nkvm_x86_debug dbg;	/* [m] */
 	struct nkvm_x86_kvmclock clock;	/* see the struct */
+	struct nkvm_x86_pv pv;		/* see the struct */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 	struct nkvm_lapic *lapic;	/* (c) with an in-kernel irqchip */
 };
@@ -306,6 +322,54 @@ static inline void nkvm_x86_kvmclock_enter(struct nkvm_x86_vcpu *xv)
 	if (unlikely(READ_ONCE(xv->clock.update)))
 		nkvm_x86_kvmclock_update(xv);
 }
+
+/* pv.c: quirks, PV feature enforcement, PV MSRs, steal time. */
+static inline bool nkvm_x86_has_quirk(struct nkvm_x86_vcpu *xv, u64 quirk)
+{
+	return !(READ_ONCE(to_x86_vm(xv->vcpu.vm)->disabled_quirks) & quirk);
+}
+
+u64 nkvm_x86_valid_quirks(void);
+int nkvm_x86_disable_quirks(struct nkvm_x86_vm *xvm, struct kvm_enable_cap *cap);
+long nkvm_x86_vcpu_enable_cap(struct nkvm_x86_vcpu *xv, void __user *argp);
+/* The guest may use KVM_FEATURE_* bit nr (always, unless enforced). */
+bool nkvm_x86_pv_has(struct nkvm_x86_vcpu *xv, unsigned int nr);
+/* KVM_CPUID_FEATURES EAX bits we offer (with kvmclock's). */
+u32 nkvm_x86_pv_features(void);
+/* The PV MSRs (kvmclock's, steal time), for msr.c: as nkvm_x86_get/set_msr. */
+bool nkvm_x86_is_pv_msr(u32 index);
+int nkvm_x86_pv_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
+int nkvm_x86_pv_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
+			bool host);
+void nkvm_x86_pv_reset(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_steal_time_update(struct nkvm_x86_vcpu *xv);
+
+/* Before each entry: account the time the vCPU thread waited to run. */
+static inline void nkvm_x86_steal_time_enter(struct nkvm_x86_vcpu *xv)
+{
+	if (unlikely(xv->pv.steal_msr & 1))
+		nkvm_x86_steal_time_update(xv);
+}
+
+/*
+ * hypercall.c: VMMCALL (the vendor steps over it after a return of 1);
+ * the vendor passes the guest's CPL and whether it runs 64-bit code.
+ * Returns 1 to re-enter, 0 for userspace, <0 on failure.
+ */
+int nkvm_x86_hypercall(struct nkvm_x86_vcpu *xv, unsigned int cpl, bool op64);
+/*
+ * A #UD: with KVM_X86_QUIRK_FIX_HYPERCALL_INSN, a VMCALL at CS:RIP is
+ * rewritten as native (the vendor's insn bytes) for the guest to run
+ * again. True when done, false when the #UD is the guest's.
+ */
+bool nkvm_x86_fix_hypercall(struct nkvm_x86_vcpu *xv, const u8 *native);
+/* MONITOR/MWAIT: true when they are NOPs, false for a #UD. */
+bool nkvm_x86_mwait_is_nop(struct nkvm_x86_vcpu *xv);
+/* CPUID.1:ECX.MWAIT as the guest sees it (cpuid.c). */
+bool nkvm_x86_guest_has_mwait(struct nkvm_x86_vcpu *xv);
+/* The KVM_CPUID_FEATURES EAX of the vCPU's table (cpuid.c). */
+u32 nkvm_x86_cpuid_kvm_features(struct nkvm_x86_vcpu *xv);
+bool nkvm_x86_guest_has_sse3(struct nkvm_x86_vcpu *xv);
 
 /* i8254.c: the PIT's VM ioctls (-ENOIOCTLCMD for others), VM teardown. */
 long nkvm_x86_pit_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
