@@ -28,7 +28,7 @@
 
 #define CR0_CD		(1ULL << 30)
 #define CR0_NW		(1ULL << 29)
-#define EFER_RSVD	(1ULL << 63)
+#define CR4_RSVD	(1ULL << 63)
 
 static const unsigned char guest_code[] = {
 	0xe6, PORT,			/* 00: out 0x81, al	*/
@@ -222,18 +222,18 @@ static void test_bad_sregs(void)
 }
 
 /* 2 checks */
-static void test_bad_efer(void)
+static void test_bad_cr4(void)
 {
 	struct kvm_run *run = g.run;
 
 	get_sregs(&run->s.regs.sregs);
-	run->s.regs.sregs.efer |= EFER_RSVD;
+	run->s.regs.sregs.cr4 |= CR4_RSVD;
 	run->kvm_valid_regs = 0;
 	run->kvm_dirty_regs = KVM_SYNC_X86_SREGS;
 	expect_errno(ioctl(g.vcpu, KVM_RUN, 0), EINVAL,
-		     "KVM_RUN: dirty sregs with a reserved EFER bit: EINVAL");
+		     "KVM_RUN: dirty sregs with a reserved CR4 bit: EINVAL");
 	get_sregs(&run->s.regs.sregs);
-	tap_ok(!(run->s.regs.sregs.efer & EFER_RSVD), "EFER unchanged");
+	tap_ok(!(run->s.regs.sregs.cr4 & CR4_RSVD), "CR4 unchanged");
 	run->kvm_dirty_regs = 0;
 }
 
@@ -298,7 +298,7 @@ int main(void)
 	test_store();
 	test_dirty();
 	test_bad_sregs();
-	test_bad_efer();
+	test_bad_cr4();
 	test_events();
 	test_immediate_exit();
 
