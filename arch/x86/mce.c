@@ -26,8 +26,8 @@
 /* AMD: MCG_CAP bits 63:9 are reserved, so an SVM guest keeps only 8:0. */
 #define X86_SVM_MCG_CAP_BITS	0x1ffULL
 
-#define X86_MC_BANKS_END	MSR_IA32_MCx_CTL(NKVM_X86_MCE_BANKS)
-#define X86_MC_CTL2_END		MSR_IA32_MCx_CTL2(NKVM_X86_MCE_BANKS)
+#define X86_MC_BANKS_END	(MSR_IA32_MC0_CTL + NKVM_MCI_NR * NKVM_X86_MCE_BANKS)
+#define X86_MC_CTL2_END		(MSR_IA32_MC0_CTL2 + NKVM_X86_MCE_BANKS)
 
 /* MCi_CTL: 0 or all ones, where bit 10 and bit 0 may be clear. */
 #define X86_MCI_CTL_MAY_CLEAR	(BIT_ULL(10) | BIT_ULL(0))

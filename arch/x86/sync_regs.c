@@ -17,7 +17,7 @@ static int x86_sync_in_regs(struct nkvm_x86_vcpu *xv, const struct kvm_run *run)
 	struct kvm_regs regs;
 
 	memcpy(&regs, &run->s.regs.regs, sizeof(regs));
-	xv->regs = regs;
+	nkvm_x86_set_regs(xv, &regs);
 	return 0;
 }
 

@@ -353,13 +353,19 @@ static long x86_get_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return copy_to_user(argp, &xv->regs, sizeof(xv->regs)) ? -EFAULT : 0;
 }
 
+/* KVM_SET_REGS and KVM_SYNC_X86_REGS, from a kernel copy. */
+void nkvm_x86_set_regs(struct nkvm_x86_vcpu *xv, const struct kvm_regs *regs)
+{
+	xv->regs = *regs;
+}
+
 static long x86_set_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
 	struct kvm_regs regs;
 
 	if (copy_from_user(&regs, argp, sizeof(regs)))
 		return -EFAULT;
-	xv->regs = regs;
+	nkvm_x86_set_regs(xv, &regs);
 	return 0;
 }
 

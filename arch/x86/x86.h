@@ -263,7 +263,8 @@ bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
 /* Add NMIs to the pending ones (at most two, as stock). */
 void nkvm_x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n);
 
-/* x86.c: the cores of KVM_SET_SREGS and KVM_GET/SET_VCPU_EVENTS. */
+/* x86.c: the cores of KVM_SET_REGS/SREGS and KVM_GET/SET_VCPU_EVENTS. */
+void nkvm_x86_set_regs(struct nkvm_x86_vcpu *xv, const struct kvm_regs *regs);
 int nkvm_x86_set_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
 void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e);
 int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
