@@ -204,6 +204,9 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 	r = nkvm_x86_lapic_get_msr(xv, index, data);
 	if (r >= 0)
 		return r;
+	r = nkvm_x86_mce_get_msr(xv, index, data, host);
+	if (r >= 0)
+		return r;
 
 	switch (index) {
 	case MSR_IA32_TSC:
@@ -294,6 +297,9 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 	r = nkvm_x86_lapic_set_msr(xv, index, data, host);
 	if (r >= 0)
 		return r;
+	r = nkvm_x86_mce_set_msr(xv, index, data, host);
+	if (r >= 0)
+		return r;
 
 	switch (index) {
 	case MSR_IA32_TSC:
@@ -378,7 +384,8 @@ static u32 x86_nr_msrs(void)
 	       ARRAY_SIZE(x86_layer_msrs) + (x86_has_tsc_aux() ? 1 : 0) +
 	       NKVM_X86_NR_FIXED_MTRRS + 2 * NKVM_X86_NR_VAR_MTRRS +
 	       ARRAY_SIZE(nkvm_x86_kvmclock_msrs) +
-	       1;	/* MSR_KVM_STEAL_TIME */
+	       1 +	/* MSR_KVM_STEAL_TIME */
+	       ARRAY_SIZE(nkvm_x86_mce_msrs);
 }
 
 static void x86_fill_msrs(u32 *out)
@@ -399,6 +406,8 @@ static void x86_fill_msrs(u32 *out)
 	for (i = 0; i < ARRAY_SIZE(nkvm_x86_kvmclock_msrs); i++)
 		out[n++] = nkvm_x86_kvmclock_msrs[i];
 	out[n++] = MSR_KVM_STEAL_TIME;
+	for (i = 0; i < ARRAY_SIZE(nkvm_x86_mce_msrs); i++)
+		out[n++] = nkvm_x86_mce_msrs[i];
 }
 
 /*

@@ -110,6 +110,9 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return nkvm_x86_valid_quirks();
+	/* mce.c */
+	case KVM_CAP_MCE:
+		return NKVM_X86_MCE_BANKS;
 	}
 	return nkvm_x86_irqchip_cap(cap);
 }
@@ -213,6 +216,7 @@ static int x86_vcpu_create(struct nkvm_vcpu *vcpu)
 	xv->tsc_offset = -(s64)rdtsc_ordered();
 	xv->tsc_khz = READ_ONCE(to_x86_vm(vcpu->vm)->tsc_khz);
 	nkvm_x86_msr_reset(xv);
+	nkvm_x86_mce_reset(xv);
 	r = nkvm_x86_fpu_create(xv);
 	if (r)
 		return r;
@@ -257,6 +261,8 @@ static long x86_dev_ioctl(unsigned int ioctl, unsigned long arg)
 		return nkvm_x86_get_msr_feature_index_list((void __user *)arg);
 	case KVM_GET_MSRS:
 		return nkvm_x86_get_feature_msrs((void __user *)arg);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return nkvm_x86_get_mce_cap_supported((void __user *)arg);
 	}
 	return -ENOTTY;
 }
@@ -324,6 +330,12 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	/* KVM_X86_SET_MCE found the guest unable to take a machine check. */
+	if (nkvm_x86_mce_take_shutdown(xv)) {
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		x86_post_run_save(xv);
+		return 0;
+	}
 	/* With a LAPIC: take INIT/SIPI/NMIs; block while halted. */
 	r = nkvm_x86_lapic_before_entry(xv);
 	if (r <= 0) {
@@ -354,13 +366,19 @@ static long x86_get_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return copy_to_user(argp, &xv->regs, sizeof(xv->regs)) ? -EFAULT : 0;
 }
 
+/* KVM_SET_REGS and KVM_SYNC_X86_REGS, from a kernel copy. */
+void nkvm_x86_set_regs(struct nkvm_x86_vcpu *xv, const struct kvm_regs *regs)
+{
+	xv->regs = *regs;
+}
+
 static long x86_set_regs(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
 	struct kvm_regs regs;
 
 	if (copy_from_user(&regs, argp, sizeof(regs)))
 		return -EFAULT;
-	xv->regs = regs;
+	nkvm_x86_set_regs(xv, &regs);
 	return 0;
 }
 
@@ -373,16 +391,22 @@ static long x86_get_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
 }
 
+/* KVM_SET_SREGS and KVM_SYNC_X86_SREGS, from a kernel copy. */
+int nkvm_x86_set_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs)
+{
+	if (!nkvm_x86_sregs_valid(sregs, nkvm_x86_cpuid_cr4_rsvd(xv)))
+		return -EINVAL;
+	x86_vendor->set_sregs(xv, sregs);
+	return 0;
+}
+
 static long x86_set_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
 	struct kvm_sregs sregs;
 
 	if (copy_from_user(&sregs, argp, sizeof(sregs)))
 		return -EFAULT;
-	if (!nkvm_x86_sregs_valid(&sregs, nkvm_x86_cpuid_cr4_rsvd(xv)))
-		return -EINVAL;
-	x86_vendor->set_sregs(xv, &sregs);
-	return 0;
+	return nkvm_x86_set_sregs(xv, &sregs);
 }
 
 static long x86_set_cpuid2(struct nkvm_x86_vcpu *xv, void __user *argp)
@@ -430,27 +454,34 @@ static long x86_nmi(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return 0;
 }
 
-static long x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+/* KVM_GET_VCPU_EVENTS and KVM_SYNC_X86_EVENTS. */
+void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e)
 {
 	const struct nkvm_x86_events *ev = &xv->ev;
+
+	memset(e, 0, sizeof(*e));
+	e->exception.injected = ev->exc_injected;
+	e->exception.nr = ev->exc_nr;
+	e->exception.has_error_code = ev->exc_has_error;
+	e->exception.error_code = ev->exc_error;
+	/* As stock: a soft interrupt is not reported. */
+	e->interrupt.injected = ev->irq_injected && !ev->irq_soft;
+	e->interrupt.nr = ev->irq_nr;
+	if (x86_vendor->get_interrupt_shadow(xv))
+		e->interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS |
+				      KVM_X86_SHADOW_INT_STI;
+	e->nmi.injected = ev->nmi_injected;
+	e->nmi.pending = ev->nmi_pending;
+	e->nmi.masked = ev->nmi_masked;
+	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+		   KVM_VCPUEVENT_VALID_SMM;
+}
+
+static long x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
 	struct kvm_vcpu_events e;
 
-	memset(&e, 0, sizeof(e));
-	e.exception.injected = ev->exc_injected;
-	e.exception.nr = ev->exc_nr;
-	e.exception.has_error_code = ev->exc_has_error;
-	e.exception.error_code = ev->exc_error;
-	/* As stock: a soft interrupt is not reported. */
-	e.interrupt.injected = ev->irq_injected && !ev->irq_soft;
-	e.interrupt.nr = ev->irq_nr;
-	if (x86_vendor->get_interrupt_shadow(xv))
-		e.interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS |
-				     KVM_X86_SHADOW_INT_STI;
-	e.nmi.injected = ev->nmi_injected;
-	e.nmi.pending = ev->nmi_pending;
-	e.nmi.masked = ev->nmi_masked;
-	e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
-		  KVM_VCPUEVENT_VALID_SMM;
+	nkvm_x86_get_events(xv, &e);
 	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
 }
 
@@ -459,41 +490,49 @@ static long x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
 				 KVM_VCPUEVENT_VALID_SHADOW | \
 				 KVM_VCPUEVENT_VALID_SMM)
 
-static long x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+/* KVM_SET_VCPU_EVENTS and KVM_SYNC_X86_EVENTS, from a kernel copy. */
+int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
+			const struct kvm_vcpu_events *e)
 {
 	struct nkvm_x86_events *ev = &xv->ev;
+
+	/* Exception payloads and triple-fault events are not enabled. */
+	if (e->flags & ~X86_VCPU_EVENT_FLAGS)
+		return -EINVAL;
+	if (e->exception.injected &&
+	    (e->exception.nr > 31 || e->exception.nr == NMI_VECTOR))
+		return -EINVAL;
+	/* No SMM here: only "not in SMM, none pending" can be set. */
+	if ((e->flags & KVM_VCPUEVENT_VALID_SMM) &&
+	    (e->smi.smm || e->smi.pending))
+		return -EINVAL;
+
+	ev->exc_injected = e->exception.injected;
+	ev->exc_nr = e->exception.nr;
+	ev->exc_has_error = e->exception.has_error_code;
+	ev->exc_error = e->exception.error_code;
+	ev->irq_injected = e->interrupt.injected;
+	ev->irq_nr = e->interrupt.nr;
+	ev->irq_soft = e->interrupt.soft;
+	if (e->flags & KVM_VCPUEVENT_VALID_SHADOW)
+		x86_vendor->set_interrupt_shadow(xv, e->interrupt.shadow);
+	ev->nmi_injected = e->nmi.injected;
+	ev->nmi_masked = e->nmi.masked;
+	if (e->flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
+		ev->nmi_pending = 0;
+		nkvm_x86_queue_nmis(xv, e->nmi.pending);
+	}
+	/* The SIPI vector needs an in-kernel LAPIC: ignored, as stock. */
+	return 0;
+}
+
+static long x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
 	struct kvm_vcpu_events e;
 
 	if (copy_from_user(&e, argp, sizeof(e)))
 		return -EFAULT;
-	/* Exception payloads and triple-fault events are not enabled. */
-	if (e.flags & ~X86_VCPU_EVENT_FLAGS)
-		return -EINVAL;
-	if (e.exception.injected &&
-	    (e.exception.nr > 31 || e.exception.nr == NMI_VECTOR))
-		return -EINVAL;
-	/* No SMM here: only "not in SMM, none pending" can be set. */
-	if ((e.flags & KVM_VCPUEVENT_VALID_SMM) &&
-	    (e.smi.smm || e.smi.pending))
-		return -EINVAL;
-
-	ev->exc_injected = e.exception.injected;
-	ev->exc_nr = e.exception.nr;
-	ev->exc_has_error = e.exception.has_error_code;
-	ev->exc_error = e.exception.error_code;
-	ev->irq_injected = e.interrupt.injected;
-	ev->irq_nr = e.interrupt.nr;
-	ev->irq_soft = e.interrupt.soft;
-	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW)
-		x86_vendor->set_interrupt_shadow(xv, e.interrupt.shadow);
-	ev->nmi_injected = e.nmi.injected;
-	ev->nmi_masked = e.nmi.masked;
-	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
-		ev->nmi_pending = 0;
-		nkvm_x86_queue_nmis(xv, e.nmi.pending);
-	}
-	/* The SIPI vector needs an in-kernel LAPIC: ignored, as stock. */
-	return 0;
+	return nkvm_x86_set_events(xv, &e);
 }
 
 /* Without an in-kernel LAPIC a vCPU is always runnable, as stock. */
@@ -677,6 +716,9 @@ static const struct {
 	{ KVM_SET_DEBUGREGS,	nkvm_x86_set_debugregs },
 	{ KVM_KVMCLOCK_CTRL,	nkvm_x86_kvmclock_ctrl },
 	{ KVM_ENABLE_CAP,	nkvm_x86_vcpu_enable_cap },
+	/* Machine checks (mce.c). */
+	{ KVM_X86_SETUP_MCE,	nkvm_x86_setup_mce },
+	{ KVM_X86_SET_MCE,	nkvm_x86_set_mce },
 };
 
 static long x86_vcpu_ioctl(struct nkvm_vcpu *vcpu, unsigned int ioctl,
@@ -761,6 +803,9 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.vcpu_run_end		= x86_vcpu_run_end,
 	.vcpu_complete_exit	= x86_vcpu_complete_exit,
 	.vcpu_enter		= x86_vcpu_enter,
+	.sync_regs		= KVM_SYNC_X86_VALID_FIELDS,
+	.sync_regs_in		= nkvm_x86_sync_regs_in,
+	.sync_regs_out		= nkvm_x86_sync_regs_out,
 	.vcpu_attr		= x86_vcpu_attr,
 	.vcpu_ioctl		= x86_vcpu_ioctl,
 };

@@ -17,6 +17,7 @@
 #include <asm/fpu/types.h>
 
 #include "emulate.h"
+#include "mce.h"
 
 struct nkvm_x86_vcpu;
 
@@ -231,6 +232,7 @@ struct nkvm_x86_vcpu {
 	struct nkvm_x86_debug dbg;	/* [m] */
 	struct nkvm_x86_kvmclock clock;	/* see the struct */
 	struct nkvm_x86_pv pv;		/* see the struct */
+	struct nkvm_x86_mce mce;	/* machine checks (mce.c) */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 	struct nkvm_lapic *lapic;	/* (c) with an in-kernel irqchip */
 };
@@ -276,6 +278,17 @@ long nkvm_x86_set_xcrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
 /* Add NMIs to the pending ones (at most two, as stock). */
 void nkvm_x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n);
+
+/* x86.c: the cores of KVM_SET_REGS/SREGS and KVM_GET/SET_VCPU_EVENTS. */
+void nkvm_x86_set_regs(struct nkvm_x86_vcpu *xv, const struct kvm_regs *regs);
+int nkvm_x86_set_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
+void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e);
+int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
+			const struct kvm_vcpu_events *e);
+
+/* sync_regs.c: nkvm_arch_ops.sync_regs_in/out. */
+int nkvm_x86_sync_regs_in(struct nkvm_vcpu *vcpu, u64 *dirty);
+void nkvm_x86_sync_regs_out(struct nkvm_vcpu *vcpu, u64 valid);
 
 /* The vendor found at load (x86.c); NULL when none is usable. */
 extern const struct nkvm_x86_vendor *x86_vendor;

@@ -104,6 +104,19 @@ struct nkvm_arch_ops {
 	void (*vcpu_run_end)(struct nkvm_vcpu *vcpu);
 	int (*vcpu_complete_exit)(struct nkvm_vcpu *vcpu);
 	int (*vcpu_enter)(struct nkvm_vcpu *vcpu);
+	/*
+	 * KVM_CAP_SYNC_REGS: the register sets of kvm_run.s.regs the arch
+	 * syncs (0: none; the core then ignores kvm_valid/dirty_regs). The
+	 * core checks both masks against it. sync_regs_in applies the sets
+	 * in *dirty (a copy the core took of kvm_dirty_regs) before the
+	 * guest runs, validated as their ioctls, clearing each bit of *dirty
+	 * whose set it applied; 0 or -errno, stopping at the first failure.
+	 * sync_regs_out stores the sets in valid whenever KVM_RUN returns.
+	 * Both run with vcpu->mutex held; required when sync_regs is not 0.
+	 */
+	u64 sync_regs;
+	int (*sync_regs_in)(struct nkvm_vcpu *vcpu, u64 *dirty);
+	void (*sync_regs_out)(struct nkvm_vcpu *vcpu, u64 valid);
 	/* KVM_{SET,GET,HAS}_DEVICE_ATTR on a vCPU fd. NULL: -ENOTTY. */
 	int (*vcpu_attr)(struct nkvm_vcpu *vcpu, unsigned int ioctl,
 			 struct kvm_device_attr *attr);

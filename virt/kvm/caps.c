@@ -20,6 +20,7 @@ enum nkvm_cap_kind {
 	NKVM_CAP_RUNS_GUESTS,		/* 1 iff KVM_RUN enters guests */
 	NKVM_CAP_COALESCED_PAGE,	/* the ring's page, 0: none */
 	NKVM_CAP_COALESCED,		/* 1 iff there is a ring */
+	NKVM_CAP_SYNC_REGS,		/* the arch's sets, if it runs guests */
 };
 
 static const struct {
@@ -44,6 +45,7 @@ static const struct {
 	{ KVM_CAP_IOEVENTFD_ANY_LENGTH,		NKVM_CAP_ONE },
 	{ KVM_CAP_COALESCED_MMIO,		NKVM_CAP_COALESCED_PAGE },
 	{ KVM_CAP_COALESCED_PIO,		NKVM_CAP_COALESCED },
+	{ KVM_CAP_SYNC_REGS,			NKVM_CAP_SYNC_REGS },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
@@ -72,6 +74,8 @@ static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
 		return ops->coalesced_mmio_page;
 	case NKVM_CAP_COALESCED:
 		return !!ops->coalesced_mmio_page;
+	case NKVM_CAP_SYNC_REGS:
+		return nkvm_runs_guests() ? ops->sync_regs : 0;
 	}
 	return 0;
 }

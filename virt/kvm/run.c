@@ -76,8 +76,39 @@ static int nkvm_run_loop(struct nkvm_vcpu *vcpu)
 	}
 }
 
+/*
+ * KVM_CAP_SYNC_REGS. kvm_run is shared with userspace, which may change it
+ * at any time: the two masks are read once and only the copies are used.
+ * As stock, sets named in kvm_dirty_regs are applied (and their bits
+ * cleared) before the exit userspace handled is completed, and the sets
+ * named in kvm_valid_regs are stored whenever KVM_RUN returns, on errors
+ * too.
+ */
+static int nkvm_sync_regs_in(struct nkvm_vcpu *vcpu, u64 valid, u64 dirty)
+{
+	const struct nkvm_arch_ops *ops = NKVM_ARCH;
+	int r;
+
+	if ((valid | dirty) & ~ops->sync_regs)
+		return -EINVAL;
+	if (!dirty)
+		return 0;
+	r = ops->sync_regs_in(vcpu, &dirty);
+	WRITE_ONCE(vcpu->run->kvm_dirty_regs, dirty);
+	return r;
+}
+
+static void nkvm_sync_regs_out(struct nkvm_vcpu *vcpu, u64 valid)
+{
+	valid &= NKVM_ARCH->sync_regs;
+	if (valid)
+		NKVM_ARCH->sync_regs_out(vcpu, valid);
+}
+
 long nkvm_vcpu_run(struct nkvm_vcpu *vcpu, unsigned long arg)
 {
+	bool sync = NKVM_ARCH->sync_regs;
+	u64 valid = 0, dirty = 0;
 	int r;
 
 	if (arg)
@@ -85,10 +116,18 @@ long nkvm_vcpu_run(struct nkvm_vcpu *vcpu, unsigned long arg)
 	if (!nkvm_runs_guests())
 		return -ENOEXEC;
 
+	if (sync) {
+		valid = READ_ONCE(vcpu->run->kvm_valid_regs);
+		dirty = READ_ONCE(vcpu->run->kvm_dirty_regs);
+	}
 	nkvm_sigset_activate(vcpu);
 	if (NKVM_ARCH->vcpu_run_begin)
 		NKVM_ARCH->vcpu_run_begin(vcpu);
-	r = nkvm_run_loop(vcpu);
+	r = sync ? nkvm_sync_regs_in(vcpu, valid, dirty) : 0;
+	if (!r)
+		r = nkvm_run_loop(vcpu);
+	if (sync)
+		nkvm_sync_regs_out(vcpu, valid);
 	if (NKVM_ARCH->vcpu_run_end)
 		NKVM_ARCH->vcpu_run_end(vcpu);
 	nkvm_sigset_deactivate(vcpu);
