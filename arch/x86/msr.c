@@ -40,6 +40,15 @@
 #define X86_MISC_ENABLE_RO	(MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)
 
+/* The x2APIC's MSRs: without an in-kernel LAPIC, failing (not unknown). */
+#define X86_X2APIC_MSR_FIRST	0x800
+#define X86_X2APIC_MSR_LAST	0x8ff
+
+static bool x86_x2apic_msr(u32 index)
+{
+	return index >= X86_X2APIC_MSR_FIRST && index <= X86_X2APIC_MSR_LAST;
+}
+
 /* Linear addresses the guest may hold in the MSRs that take them. */
 #define X86_VIRT_BITS		48
 
@@ -271,6 +280,8 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 	r = nkvm_x86_lapic_get_msr(xv, index, data);
 	if (r >= 0)
 		return r;
+	if (x86_x2apic_msr(index))
+		return 1;
 
 	switch (index) {
 	case MSR_IA32_TSC:
@@ -381,6 +392,8 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 	r = nkvm_x86_lapic_set_msr(xv, index, data, host);
 	if (r >= 0)
 		return r;
+	if (x86_x2apic_msr(index))
+		return 1;
 
 	switch (index) {
 	case MSR_IA32_TSC:

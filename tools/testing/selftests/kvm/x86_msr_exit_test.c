@@ -54,7 +54,7 @@
 #define RAX_MARK	0xaaaa5555ULL
 #define RDX_MARK	0xbbbb6666ULL
 
-#define NR_CHECKS	53
+#define NR_CHECKS	55
 
 static struct guest g;
 static unsigned char *mem;
@@ -513,9 +513,14 @@ static void test_filter(void)
 	tap_ok(msr_exit(exit, KVM_EXIT_X86_WRMSR, REASON_FILTER, MSR_STAR, 0) &&
 	       done(run_on(&g), WR_STUB),
 	       "default deny: any other MSR exits");
-	/* No in-kernel APIC: a failure, but never the filter's. */
-	tap_ok(took_gp(guest_rdmsr(MSR_X2APIC_ID)),
-	       "default deny does not cover the x2APIC MSRs");
+	/* No in-kernel APIC: a failure (INVAL, as stock), not the filter's. */
+	must_mask(REASON_FILTER | REASON_INVAL);
+	exit = guest_rdmsr(MSR_X2APIC_ID);
+	ok = msr_exit(exit, KVM_EXIT_X86_RDMSR, REASON_INVAL, MSR_X2APIC_ID, 0);
+	g.run->msr.error = 1;
+	tap_ok(ok && took_gp(run_on(&g)),
+	       "default deny does not cover the x2APIC MSRs (reason INVAL)");
+	must_mask(REASON_FILTER);
 
 	deny_one(MSR_STAR, KVM_MSR_FILTER_READ);
 	deny_one(MSR_LSTAR, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE);
@@ -598,6 +603,85 @@ static void test_arch_cap_cpuid(void)
 	       "with it in CPUID the guest reads the vCPU's value (%#llx)",
 	       feat);
 	guest_destroy(&g2);
+}
+
+#define CPL3_CODE	0x1040		/* cpuid; mov al, 1; out 0x10, al */
+#define CPL3_HANDLER	0x1200		/* mov al, 2; out 0x10, al */
+#define CPL3_GDT	0x3000
+#define CPL3_IDT	0x4000
+
+static void cpl3_segment(struct kvm_segment *sg, __u16 sel, __u8 type)
+{
+	memset(sg, 0, sizeof(*sg));
+	sg->selector = sel;
+	sg->limit = 0xffffffff;
+	sg->type = type;
+	sg->present = 1;
+	sg->dpl = 3;
+	sg->s = 1;
+	sg->db = 1;
+	sg->g = 1;
+}
+
+/*
+ * A 32-bit guest in ring 3 runs CPUID; its #GP handler lives in a
+ * conforming code segment, so it runs in ring 3 too (no TSS needed).
+ * IOPL 3 lets both report with OUT: 1 after CPUID, 2 from the handler.
+ */
+static int cpl3_cpuid(void)
+{
+	__u64 *gdt = (__u64 *)(mem + CPL3_GDT), *idt = (__u64 *)(mem + CPL3_IDT);
+	static const unsigned char code[] = { 0x0f, 0xa2, 0xb0, 0x01, 0xe6, 0x10 };
+	static const unsigned char handler[] = { 0xb0, 0x02, 0xe6, 0x10 };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	memcpy(mem + CPL3_CODE, code, sizeof(code));
+	memcpy(mem + CPL3_HANDLER, handler, sizeof(handler));
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9b000000ffffULL;		/* ring 0 code */
+	gdt[2] = 0x00cf93000000ffffULL;		/* ring 0 data */
+	gdt[3] = 0x00cffb000000ffffULL;		/* ring 3 code */
+	gdt[4] = 0x00cff3000000ffffULL;		/* ring 3 data */
+	gdt[5] = 0x00cf9f000000ffffULL;		/* conforming code, DPL 0 */
+	memset(idt, 0, 256 * 8);
+	/* #GP: a present 32-bit interrupt gate to 0x28:CPL3_HANDLER. */
+	idt[13] = CPL3_HANDLER | (0x28ULL << 16) | (0x8e00ULL << 32);
+
+	if (ioctl(g.vcpu, KVM_GET_SREGS, &sregs))
+		tap_bail("KVM_GET_SREGS: %m");
+	cpl3_segment(&sregs.cs, 0x1b, 0xb);
+	cpl3_segment(&sregs.ds, 0x23, 0x3);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.gdt.base = CPL3_GDT;
+	sregs.gdt.limit = 6 * 8 - 1;
+	sregs.idt.base = CPL3_IDT;
+	sregs.idt.limit = 256 * 8 - 1;
+	sregs.cr0 = 0x31;			/* PE, ET, NE */
+	sregs.efer = 0;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CPL3_CODE;
+	regs.rsp = STACK_TOP;
+	regs.rflags = 0x3002;			/* IOPL 3 */
+	if (ioctl(g.vcpu, KVM_SET_SREGS, &sregs) ||
+	    ioctl(g.vcpu, KVM_SET_REGS, &regs))
+		tap_bail("ring 3 set-up: %m");
+	return guest_out_byte(&g);
+}
+
+/* 2 checks: CPUID faulting in ring 3. */
+static void test_cpuid_faulting(void)
+{
+	int out;
+
+	out = cpl3_cpuid();
+	tap_ok(out == 1, "CPUID in ring 3 runs without faulting (out %d)", out);
+	if (set_msr(g.vcpu, MSR_MISC_FEATURES, 1))
+		tap_bail("MISC_FEATURES_ENABLES 1 refused");
+	out = cpl3_cpuid();
+	set_msr(g.vcpu, MSR_MISC_FEATURES, 0);
+	tap_ok(out == 2, "with CPUID faulting, CPUID in ring 3 is a #GP (out %d)",
+	       out);
 }
 
 /* Swaps two filters that agree on LSTAR until told to stop. */
@@ -697,5 +781,6 @@ int main(void)
 	test_guest_msrs();				/* 8 */
 	test_arch_cap_cpuid();				/* 2 */
 	test_replace_while_running();			/* 1 */
+	test_cpuid_faulting();				/* 2 */
 	return tap_finish();
 }
