@@ -170,6 +170,8 @@ static unsigned int cpuid_supported(struct kvm_cpuid_entry2 *e)
 	n++;
 	if (host_max >= 7) {
 		cpuid_features(&e[n], 7);
+		/* As stock: emulated whatever the host has (msr.c). */
+		e[n].edx |= F(ARCH_CAPABILITIES);
 		e[n].eax = 0;	/* only subleaf 0 */
 		e[n++].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 	}
@@ -264,6 +266,39 @@ static const struct kvm_cpuid_entry2 *cpuid_find(struct nkvm_x86_vcpu *xv,
 		return e;
 	}
 	return NULL;
+}
+
+/* The vCPU's table announces a feature (of the words listed here). */
+bool nkvm_x86_guest_has(struct nkvm_x86_vcpu *xv, unsigned int feature)
+{
+	static const struct {
+		u8 word;
+		u32 leaf;
+		u32 reg;
+	} words[] = {
+		{ CPUID_1_EDX, 1, R_EDX },
+		{ CPUID_1_ECX, 1, R_ECX },
+		{ CPUID_7_0_EBX, 7, R_EBX },
+		{ CPUID_7_ECX, 7, R_ECX },
+		{ CPUID_7_EDX, 7, R_EDX },
+		{ CPUID_8000_0001_EDX, 0x80000001, R_EDX },
+		{ CPUID_8000_0001_ECX, 0x80000001, R_ECX },
+	};
+	const struct kvm_cpuid_entry2 *e;
+	unsigned int i;
+	u32 val;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		if (words[i].word != feature / 32)
+			continue;
+		e = cpuid_find(xv, words[i].leaf, 0);
+		if (!e)
+			return false;
+		val = words[i].reg == R_EBX ? e->ebx :
+		      words[i].reg == R_ECX ? e->ecx : e->edx;
+		return val & BIT(feature & 31);
+	}
+	return false;
 }
 
 /* The XCR0 components leaf 0xD offers, as far as nkvm supports them. */

@@ -5,8 +5,9 @@
  * vendor's exit handler). One set of rules serves both: host is true for
  * userspace's accesses, false for the guest's.
  *
- * The x86 layer keeps the TSC (as xv->tsc_offset), MISC_ENABLE, TSC_AUX
- * and the MTRRs; the vendor keeps what lives in its control block (EFER,
+ * The x86 layer keeps the TSC (as xv->tsc_offset), MISC_ENABLE, TSC_AUX,
+ * the MTRRs, PLATFORM_INFO and MISC_FEATURES_ENABLES (CPUID faulting),
+ * ARCH/PERF_CAPABILITIES and POWER_CTL; the vendor keeps what lives in its control block (EFER,
  * the SYSCALL/SYSENTER MSRs, the FS/GS bases, PAT, the APIC base) behind
  * its get_msr/set_msr, after the x86 layer has validated the value.
  */
@@ -18,6 +19,7 @@
 #include <asm/processor.h>
 #include <asm/processor-flags.h>
 #include <asm/tsc.h>
+#include <asm/vmx.h>
 
 #include "irqchip.h"
 #include "sregs.h"
@@ -39,6 +41,15 @@
 /* Bits of MISC_ENABLE a guest can neither change nor set. */
 #define X86_MISC_ENABLE_RO	(MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)
+
+/* The x2APIC's MSRs: without an in-kernel LAPIC, failing (not unknown). */
+#define X86_X2APIC_MSR_FIRST	0x800
+#define X86_X2APIC_MSR_LAST	0x8ff
+
+static bool x86_x2apic_msr(u32 index)
+{
+	return index >= X86_X2APIC_MSR_FIRST && index <= X86_X2APIC_MSR_LAST;
+}
 
 /* Linear addresses the guest may hold in the MSRs that take them. */
 #define X86_VIRT_BITS		48
@@ -67,6 +78,8 @@ static const u32 x86_vendor_msrs[] = {
 static const u32 x86_layer_msrs[] = {
 	MSR_IA32_TSC, MSR_IA32_MISC_ENABLE, MSR_IA32_TSC_ADJUST,
 	X86_MSR_MTRR_DEF_TYPE,
+	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_PERF_CAPABILITIES,
+	MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES, MSR_IA32_POWER_CTL,
 };
 
 static bool x86_vendor_has_msrs(void)
@@ -79,22 +92,81 @@ static bool x86_has_tsc_aux(void)
 	return boot_cpu_has(X86_FEATURE_RDTSCP);
 }
 
+/*
+ * IA32_ARCH_CAPABILITIES as stock 6.1 offers it: of the host's own value
+ * only the bits a guest can rely on (none that name MSRs nkvm does not
+ * virtualise), plus the "not affected" bits the host's bug flags justify.
+ * PSCHANGE_MC_NO: a guest cannot hit the huge-page multihit erratum
+ * through nested paging. SKIP_VMENTRY_L1DFLUSH unless the host's L1TF
+ * policy for VMX guests is "never flush" (a nested VMX hypervisor then
+ * must flush itself).
+ */
+#define X86_ARCH_CAP_HOST	(ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL |	\
+				 ARCH_CAP_RSBA | ARCH_CAP_SSB_NO |	\
+				 ARCH_CAP_SKIP_VMENTRY_L1DFLUSH |	\
+				 ARCH_CAP_MDS_NO | ARCH_CAP_PSCHANGE_MC_NO | \
+				 ARCH_CAP_TSX_CTRL_MSR | ARCH_CAP_TAA_NO | \
+				 ARCH_CAP_SBDR_SSDP_NO | ARCH_CAP_FBSDP_NO | \
+				 ARCH_CAP_PSDP_NO | ARCH_CAP_FB_CLEAR |	\
+				 ARCH_CAP_RRSBA | ARCH_CAP_PBRSB_NO |	\
+				 ARCH_CAP_GDS_NO | ARCH_CAP_RFDS_NO |	\
+				 ARCH_CAP_RFDS_CLEAR | ARCH_CAP_BHI_NO | \
+				 ARCH_CAP_ITS_NO)
+
+static u64 x86_arch_capabilities(void)
+{
+	u64 data = 0;
+
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES)) {
+		rdmsrl(MSR_IA32_ARCH_CAPABILITIES, data);
+		data &= X86_ARCH_CAP_HOST;
+	}
+	data |= ARCH_CAP_PSCHANGE_MC_NO;
+	if (l1tf_vmx_mitigation != VMENTER_L1D_FLUSH_NEVER)
+		data |= ARCH_CAP_SKIP_VMENTRY_L1DFLUSH;
+	if (!boot_cpu_has_bug(X86_BUG_CPU_MELTDOWN))
+		data |= ARCH_CAP_RDCL_NO;
+	if (!boot_cpu_has_bug(X86_BUG_SPEC_STORE_BYPASS))
+		data |= ARCH_CAP_SSB_NO;
+	if (!boot_cpu_has_bug(X86_BUG_MDS))
+		data |= ARCH_CAP_MDS_NO;
+	if (!boot_cpu_has_bug(X86_BUG_RFDS))
+		data |= ARCH_CAP_RFDS_NO;
+	if (!boot_cpu_has_bug(X86_BUG_ITS))
+		data |= ARCH_CAP_ITS_NO;
+	/* TAA_NO only where RTM exists to be (un)affected. */
+	if (!boot_cpu_has(X86_FEATURE_RTM))
+		data &= ~ARCH_CAP_TAA_NO;
+	else if (!boot_cpu_has_bug(X86_BUG_TAA))
+		data |= ARCH_CAP_TAA_NO;
+	if (!boot_cpu_has_bug(X86_BUG_GDS) || gds_ucode_mitigated())
+		data |= ARCH_CAP_GDS_NO;
+	return data;
+}
+
 void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv)
 {
 	memset(&xv->msrs, 0, sizeof(xv->msrs));
 	xv->msrs.misc_enable = X86_MISC_ENABLE_RO;
+	xv->msrs.arch_capabilities = x86_arch_capabilities();
+	/* As stock: CPUID faulting is offered; no PMU capabilities. */
+	xv->msrs.platform_info = MSR_PLATFORM_INFO_CPUID_FAULT;
 	nkvm_x86_kvmclock_reset(xv);
 	nkvm_x86_pv_reset(xv);
 }
 
 /*
  * The feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST, KVM_GET_MSRS on
- * /dev/kvm): what a vCPU may be given. The microcode revision is the
- * host's; DE_CFG offers only LFENCE-serialising, where the host has it.
+ * /dev/kvm), in stock's order: what a vCPU may be given. DE_CFG offers
+ * only LFENCE-serialising, where the host has it; the microcode revision
+ * is the host's; ARCH_CAPABILITIES as above; PERF_CAPABILITIES is 0, as
+ * stock on AMD (no PMU for guests).
  */
 static const u32 x86_feature_msrs[] = {
-	MSR_IA32_UCODE_REV,
 	MSR_AMD64_DE_CFG,
+	MSR_IA32_UCODE_REV,
+	MSR_IA32_ARCH_CAPABILITIES,
+	MSR_IA32_PERF_CAPABILITIES,
 };
 
 static int x86_feature_msr(u32 index, u64 *data)
@@ -106,6 +178,12 @@ static int x86_feature_msr(u32 index, u64 *data)
 	case MSR_AMD64_DE_CFG:
 		*data = boot_cpu_has(X86_FEATURE_LFENCE_RDTSC) ?
 			MSR_AMD64_DE_CFG_LFENCE_SERIALIZE : 0;
+		return 0;
+	case MSR_IA32_ARCH_CAPABILITIES:
+		*data = x86_arch_capabilities();
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:
+		*data = 0;
 		return 0;
 	}
 	return 1;
@@ -180,18 +258,19 @@ static u64 *x86_mtrr(struct nkvm_x86_vcpu *xv, u32 index)
 	return NULL;
 }
 
+/* The vendor's MSRs come last: one it does not hold is unknown. */
 static int x86_vendor_get(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
 {
-	if (!x86_vendor_has_msrs())
-		return 1;
-	return x86_vendor->get_msr(xv, index, data);
+	if (!x86_vendor_has_msrs() || x86_vendor->get_msr(xv, index, data))
+		return NKVM_X86_MSR_UNKNOWN;
+	return 0;
 }
 
 static int x86_vendor_set(struct nkvm_x86_vcpu *xv, u32 index, u64 data)
 {
-	if (!x86_vendor_has_msrs())
-		return 1;
-	return x86_vendor->set_msr(xv, index, &data);
+	if (!x86_vendor_has_msrs() || x86_vendor->set_msr(xv, index, &data))
+		return NKVM_X86_MSR_UNKNOWN;
+	return 0;
 }
 
 int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
@@ -207,6 +286,8 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 	r = nkvm_x86_mce_get_msr(xv, index, data, host);
 	if (r >= 0)
 		return r;
+	if (x86_x2apic_msr(index))
+		return 1;
 
 	switch (index) {
 	case MSR_IA32_TSC:
@@ -231,6 +312,31 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 		return 0;
 	case MSR_AMD64_DE_CFG:
 		*data = xv->msrs.de_cfg;
+		return 0;
+	/* The guest reads these only where its CPUID announces them. */
+	case MSR_IA32_ARCH_CAPABILITIES:
+		if (!host &&
+		    !nkvm_x86_guest_has(xv, X86_FEATURE_ARCH_CAPABILITIES))
+			return 1;
+		*data = xv->msrs.arch_capabilities;
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:
+		if (!host && !nkvm_x86_guest_has(xv, X86_FEATURE_PDCM))
+			return 1;
+		*data = xv->msrs.perf_capabilities;
+		return 0;
+	case MSR_PLATFORM_INFO:
+		/* KVM_CAP_MSR_PLATFORM_INFO (default on) lets the guest read. */
+		if (!host &&
+		    !READ_ONCE(to_x86_vm(xv->vcpu.vm)->platform_info_readable))
+			return 1;
+		*data = xv->msrs.platform_info;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		*data = xv->msrs.misc_features;
+		return 0;
+	case MSR_IA32_POWER_CTL:
+		*data = xv->msrs.power_ctl;
 		return 0;
 	}
 	mtrr = x86_mtrr(xv, index);
@@ -300,6 +406,8 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 	r = nkvm_x86_mce_set_msr(xv, index, data, host);
 	if (r >= 0)
 		return r;
+	if (x86_x2apic_msr(index))
+		return 1;
 
 	switch (index) {
 	case MSR_IA32_TSC:
@@ -339,6 +447,36 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		    (!host && data != xv->msrs.de_cfg))
 			return 1;
 		xv->msrs.de_cfg = data;
+		return 0;
+	case MSR_IA32_ARCH_CAPABILITIES:
+		/* Only userspace sets it, to any value, as stock. */
+		if (!host)
+			return 1;
+		xv->msrs.arch_capabilities = data;
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:
+		if (!host || x86_feature_msr(index, &feature) ||
+		    (data & ~feature))
+			return 1;
+		xv->msrs.perf_capabilities = data;
+		return 0;
+	case MSR_PLATFORM_INFO:
+		/* CPUID faulting cannot be withdrawn while the guest uses it. */
+		if (!host || (!(data & MSR_PLATFORM_INFO_CPUID_FAULT) &&
+			      nkvm_x86_cpuid_faulting(xv)))
+			return 1;
+		xv->msrs.platform_info = data;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		/* Only CPUID faulting, and only when PLATFORM_INFO offers it. */
+		if ((data & ~MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) ||
+		    ((data & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
+		     !(xv->msrs.platform_info & MSR_PLATFORM_INFO_CPUID_FAULT)))
+			return 1;
+		xv->msrs.misc_features = data;
+		return 0;
+	case MSR_IA32_POWER_CTL:
+		xv->msrs.power_ctl = data;
 		return 0;
 	case MSR_EFER:
 		return x86_set_efer(xv, data);

@@ -705,25 +705,35 @@ static int svm_exit_invd(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 
 static int svm_exit_cpuid(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
+	/* CPUID faulting (MISC_FEATURES_ENABLES): #GP outside ring 0. */
+	if (sv->vmcb->save.cpl && nkvm_x86_cpuid_faulting(xv))
+		return svm_exit_gp(xv, sv);
 	/* The x86 layer answers from the KVM_SET_CPUID2 table. */
 	nkvm_x86_emulate_cpuid(xv);
 	svm_skip_insn(xv, sv, 2);
 	return 1;
 }
 
-/* RDMSR/WRMSR (EXITINFO1 1 for a write), both two bytes long. */
+/*
+ * RDMSR/WRMSR (EXITINFO1 1 for a write), both two bytes long. The filter
+ * and the exits to userspace are msr_filter.c's; svm_complete_exit()
+ * finishes one that went to userspace.
+ */
 static int svm_exit_msr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
+	bool write = sv->vmcb->control.exit_info_1;
 	u32 index = xv->regs.rcx;
-	u64 data;
+	u64 data = (u32)xv->regs.rax | (xv->regs.rdx << 32);
 
-	if (sv->vmcb->control.exit_info_1) {
-		data = (u32)xv->regs.rax | (xv->regs.rdx << 32);
-		if (nkvm_x86_set_msr(xv, index, data, false))
-			return svm_exit_gp(xv, sv);
-	} else {
-		if (nkvm_x86_get_msr(xv, index, &data, false))
-			return svm_exit_gp(xv, sv);
+	switch (nkvm_x86_guest_msr(xv, write, index, &data)) {
+	case NKVM_X86_MSR_GP:
+		return svm_exit_gp(xv, sv);
+	case NKVM_X86_MSR_USER:
+		return 0;
+	case NKVM_X86_MSR_DONE:
+		break;
+	}
+	if (!write) {
 		xv->regs.rax = (u32)data;
 		xv->regs.rdx = data >> 32;
 	}
@@ -836,6 +846,15 @@ static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
 
 	if (sv->pio_pending)
 		svm_complete_pio(xv, sv);
+	/* An RDMSR/WRMSR userspace handled (KVM_EXIT_X86_RDMSR/WRMSR). */
+	switch (nkvm_x86_complete_msr_exit(xv)) {
+	case 0:
+		svm_skip_insn(xv, sv, 2);
+		break;
+	case 1:
+		svm_inject_exception(xv, GP_VECTOR, true, 0);
+		break;
+	}
 	if (sv->strio.pending || xv->mmio.pending)
 		svm_get_sregs(xv, &sregs);
 	if (sv->strio.pending &&

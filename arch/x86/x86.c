@@ -113,6 +113,11 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	/* mce.c */
 	case KVM_CAP_MCE:
 		return NKVM_X86_MCE_BANKS;
+	/* msr.c, msr_filter.c */
+	case KVM_CAP_MSR_PLATFORM_INFO:
+	case KVM_CAP_X86_USER_SPACE_MSR:
+	case KVM_CAP_X86_MSR_FILTER:
+		return 1;
 	}
 	return nkvm_x86_irqchip_cap(cap);
 }
@@ -122,6 +127,7 @@ static int x86_vm_init(struct nkvm_vm *vm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	to_x86_vm(vm)->tsc_khz = tsc_khz;
+	to_x86_vm(vm)->platform_info_readable = true;
 	nkvm_x86_kvmclock_vm_init(to_x86_vm(vm));
 	if (x86_vendor && x86_vendor->vm_init)
 		return x86_vendor->vm_init(to_x86_vm(vm));
@@ -132,6 +138,7 @@ static void x86_vm_destroy(struct nkvm_vm *vm)
 {
 	nkvm_x86_pit_destroy(to_x86_vm(vm));
 	nkvm_x86_irqchip_destroy(to_x86_vm(vm));
+	nkvm_x86_msr_filter_destroy(to_x86_vm(vm));
 	if (x86_vendor && x86_vendor->vm_destroy)
 		x86_vendor->vm_destroy(to_x86_vm(vm));
 }
@@ -163,6 +170,14 @@ static int x86_vm_enable_cap(struct nkvm_vm *vm, struct kvm_enable_cap *cap)
 	case KVM_CAP_DISABLE_QUIRKS:
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return nkvm_x86_disable_quirks(to_x86_vm(vm), cap);
+	case KVM_CAP_MSR_PLATFORM_INFO:
+		/* Any non-zero value lets the guest read it, as stock. */
+		WRITE_ONCE(to_x86_vm(vm)->platform_info_readable,
+			   !!cap->args[0]);
+		return 0;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		return nkvm_x86_enable_user_space_msr(to_x86_vm(vm),
+						      cap->args[0]);
 	}
 	return -EINVAL;
 }
@@ -662,6 +677,8 @@ static long x86_vm_ioctl(struct nkvm_vm *vm, unsigned int ioctl,
 		return 0;
 	case KVM_GET_NR_MMU_PAGES:
 		return READ_ONCE(xvm->nr_mmu_pages) ?: X86_MIN_MMU_PAGES;
+	case KVM_X86_SET_MSR_FILTER:
+		return nkvm_x86_set_msr_filter(xvm, (void __user *)arg);
 	case KVM_SET_BOOT_CPU_ID:
 		/* As stock: only before the first vCPU, any value. */
 		mutex_lock(&vm->lock);

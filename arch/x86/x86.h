@@ -15,6 +15,7 @@
 
 #include <nkvm/nkvm.h>
 #include <asm/fpu/types.h>
+#include <asm/msr-index.h>
 
 #include "emulate.h"
 #include "mce.h"
@@ -92,6 +93,7 @@ struct nkvm_ioapic;
 struct nkvm_lapic;
 struct nkvm_x86_irqs;
 struct nkvm_pit;
+struct nkvm_x86_msr_filter;
 
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
@@ -117,6 +119,16 @@ struct nkvm_x86_vm {
 	struct nkvm_pit *pit;
 	/* pv.c: KVM_X86_QUIRK_* turned off by KVM_CAP_DISABLE_QUIRKS(2). */
 	u64 disabled_quirks;		/* (a) */
+
+	/*
+	 * msr_filter.c: the KVM_MSR_EXIT_REASON_* for which the guest's
+	 * failing RDMSR/WRMSR exit to userspace; whether the guest may read
+	 * MSR_PLATFORM_INFO; the KVM_X86_SET_MSR_FILTER filter, replaced
+	 * under vm->lock and read under vm->srcu (NULL: none).
+	 */
+	u32 user_space_msr;		/* (a) */
+	bool platform_info_readable;	/* (a) */
+	struct nkvm_x86_msr_filter __rcu *msr_filter;
 };
 
 /* The VM has an in-kernel irqchip, complete. */
@@ -144,6 +156,21 @@ struct nkvm_x86_msrs {
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[NKVM_X86_NR_FIXED_MTRRS];
 	u64 mtrr_var[2 * NKVM_X86_NR_VAR_MTRRS];	/* base, mask, ... */
+	u64 arch_capabilities;		/* host-set, as the feature MSR */
+	u64 perf_capabilities;		/* within the feature MSR */
+	u64 platform_info;		/* host-set; CPUID_FAULT offered */
+	u64 misc_features;		/* MISC_FEATURES_ENABLES */
+	u64 power_ctl;			/* IA32_POWER_CTL, kept as written */
+};
+
+/*
+ * A guest RDMSR/WRMSR that exited to userspace (KVM_EXIT_X86_RDMSR/WRMSR,
+ * msr_filter.c): the next KVM_RUN completes it if RIP is still rip.
+ */
+struct nkvm_x86_msr_exit {
+	bool pending;
+	bool read;
+	u64 rip;
 };
 
 /*
@@ -223,6 +250,7 @@ struct nkvm_x86_vcpu {
 	bool cpuid_set;			/* [m] KVM_SET_CPUID2 was called */
 	struct nkvm_x86_msrs msrs;	/* [m] see msr.c */
 	struct nkvm_x86_mmio mmio;	/* [m] an MMIO read to complete */
+	struct nkvm_x86_msr_exit msr_exit; /* [m] */
 	struct nkvm_x86_events ev;	/* [m] */
 	/* FPU/XSAVE state (fpu.c); the fpstate pointer is (c), its data [m]. */
 	struct fpu_guest fpu;
@@ -250,6 +278,8 @@ void nkvm_x86_cpuid_free(struct nkvm_x86_vcpu *xv);
 /* CR4 bits the vCPU's CPUID table makes reserved (KVM_SET_SREGS). */
 u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv);
 bool nkvm_x86_supports(unsigned int feature);
+/* The vCPU's CPUID table has this feature (X86_FEATURE_*). */
+bool nkvm_x86_guest_has(struct nkvm_x86_vcpu *xv, unsigned int feature);
 /* For vendors: answer the guest's CPUID from the table (RAX..RDX). */
 void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv);
 
@@ -295,7 +325,12 @@ extern const struct nkvm_x86_vendor *x86_vendor;
 
 /* msr.c */
 void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv);
-/* 0 on success, 1 when the access must fail (#GP for the guest). */
+/*
+ * 0 on success, 1 when the access must fail (#GP for the guest),
+ * NKVM_X86_MSR_UNKNOWN when nkvm does not know the MSR at all (also a
+ * failure: only the reason of a userspace exit tells them apart).
+ */
+#define NKVM_X86_MSR_UNKNOWN	2
 int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 		     bool host);
 int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
@@ -305,6 +340,27 @@ long nkvm_x86_get_msr_feature_index_list(struct kvm_msr_list __user *ul);
 long nkvm_x86_get_feature_msrs(struct kvm_msrs __user *um);
 long nkvm_x86_get_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_set_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
+
+/* The guest turned CPUID faulting on: CPUID outside ring 0 is a #GP. */
+static inline bool nkvm_x86_cpuid_faulting(const struct nkvm_x86_vcpu *xv)
+{
+	return xv->msrs.misc_features & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT;
+}
+
+/* msr_filter.c */
+enum nkvm_x86_msr_result {
+	NKVM_X86_MSR_DONE,		/* RDMSR's data in *data */
+	NKVM_X86_MSR_GP,		/* inject #GP */
+	NKVM_X86_MSR_USER,		/* kvm_run holds the exit */
+};
+
+enum nkvm_x86_msr_result nkvm_x86_guest_msr(struct nkvm_x86_vcpu *xv,
+					    bool write, u32 index, u64 *data);
+/* 0: step over the instruction; 1: inject #GP; -1: nothing to complete. */
+int nkvm_x86_complete_msr_exit(struct nkvm_x86_vcpu *xv);
+int nkvm_x86_enable_user_space_msr(struct nkvm_x86_vm *xvm, u64 mask);
+long nkvm_x86_set_msr_filter(struct nkvm_x86_vm *xvm, void __user *argp);
+void nkvm_x86_msr_filter_destroy(struct nkvm_x86_vm *xvm);
 
 /* kvmclock.c */
 void nkvm_x86_kvmclock_vm_init(struct nkvm_x86_vm *xvm);
