@@ -3,7 +3,8 @@
 #   run.sh  nkvm.ko  bin/*  env  stock/*.ko + stock/load-order (x86_64)
 # usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw> <out-dir>
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
-#        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240)
+#        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240, + 4 per NKVM_RELOADS)
+#        NKVM_RELOADS        passed on to the guest (module_reload_test's cycles) when set
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +13,7 @@ nkvm_arch "$1"
 impl=$2 boot=$3 out=$4
 case "$impl" in ours|stock) ;; *) die "impl must be ours or stock, not '$impl'" ;; esac
 case "$boot" in main|nohw) ;; *) die "boot must be main or nohw, not '$boot'" ;; esac
+case "${NKVM_RELOADS:-}" in *[!0-9]*) die "NKVM_RELOADS must be a number, not '$NKVM_RELOADS'" ;; esac
 [ "$impl" = ours ] || [ "$ARCH_N" = x86_64 ] || die "no stock module to test on $ARCH_N (impl=stock is x86_64 only)"
 
 build=$NKVM_ROOT/build/$ARCH_N
@@ -41,7 +43,13 @@ fi
 	echo "ARCH=$GUEST_ARCH"
 	echo "BOOT=$boot"
 	echo "NKVM_KREL=$KREL"
-	echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-240}"
+	# module_reload_test's cycle count, only when the host sets it: 4 s more per cycle
+	if [ -n "${NKVM_RELOADS:-}" ]; then
+		echo "NKVM_RELOADS=$NKVM_RELOADS"
+		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-$((240 + 4 * NKVM_RELOADS))}"
+	else
+		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-240}"
+	fi
 } >"$out/env"
 
 if [ "$ARCH_N" = x86_64 ]; then
