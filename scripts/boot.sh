@@ -7,6 +7,7 @@
 #      on the console, the guest /init otherwise sets the console log level to 1),
 #      NKVM_KERNEL (x86_64: boot this kernel image instead of the pinned Debian one;
 #      make check-debug's debug kernel)
+#      NKVM_RELOADS (module_reload_test's cycles: a longer timeout and kernel log)
 # Serialized with every other emulator run through flock on /tmp/nkvm-emulator.lock.
 # The console goes to <logfile> with \r stripped. Exit status is QEMU's (124: timed out).
 set -euo pipefail
@@ -19,6 +20,13 @@ nkvm_arch "$1"
 initrd=$2 log=$3; shift 3
 [ -f "$initrd" ] || die "no initrd $initrd"
 tmo=${NKVM_BOOT_TIMEOUT:-$NKVM_BOOT_TIMEOUT_DEFAULT}
+# NKVM_RELOADS (module_reload_test's cycles): 4 s more per cycle, and a kernel log that
+# keeps the earlier tests' messages through the ~5 lines each cycle logs
+reload_append=
+if [ -n "${NKVM_RELOADS:-}" ]; then
+	[ -n "${NKVM_BOOT_TIMEOUT:-}" ] || tmo=$((tmo + 4 * NKVM_RELOADS))
+	reload_append=log_buf_len=8M
+fi
 mem=${NKVM_QEMU_MEM:-1024}
 kernel=${NKVM_KERNEL:-}
 if [ -z "$kernel" ]; then
@@ -38,17 +46,17 @@ x86_64)
 	# ("_dl_get_origin: Assertion `linkval[0] == '/'' failed"). qemu64 minus svm works.
 	[ $nohw -eq 1 ] && cpu=qemu64,-svm,-vmx
 	args=(-M q35 -cpu "$cpu" "${common[@]}"
-		-append "console=ttyS0 panic=-1 loglevel=1 ${NKVM_APPEND:-}") ;;
+		-append "console=ttyS0 panic=-1 loglevel=1 $reload_append ${NKVM_APPEND:-}") ;;
 arm64)
 	[ $nohw -eq 0 ] || die "--nohw is for x86_64 only"
 	qemu=qemu-system-aarch64
 	args=(-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on "${common[@]}"
-		-append "console=ttyAMA0 panic=-1 kvm-arm.mode=none loglevel=1 ${NKVM_APPEND:-}") ;;
+		-append "console=ttyAMA0 panic=-1 kvm-arm.mode=none loglevel=1 $reload_append ${NKVM_APPEND:-}") ;;
 s390)
 	[ $nohw -eq 0 ] || die "--nohw is for x86_64 only"
 	qemu=qemu-system-s390x
 	args=(-M s390-ccw-virtio -cpu max "${common[@]}"
-		-append "console=ttysclp0 panic=-1 loglevel=1 ${NKVM_APPEND:-}") ;;
+		-append "console=ttysclp0 panic=-1 loglevel=1 $reload_append ${NKVM_APPEND:-}") ;;
 esac
 command -v "$qemu" >/dev/null || "$NKVM_SCRIPTS/deps.sh" "$ARCH_N"
 

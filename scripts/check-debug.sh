@@ -6,7 +6,8 @@
 # report in the guest's dmesg (scripts/parse.py). Ends with
 #   N passed, N failed, N skipped
 # Logs: build/check-debug/. Env: NKVM_CACHE, NKVM_RELOADS (module_reload_test's
-# cycles, 1000), NKVM_DEBUG_BOOT_TIMEOUT (seconds, 3000).
+# cycles, 1000), NKVM_DEBUG_INIT_TIMEOUT (seconds the guest's run may take, 1500 +
+# 6 per reload), NKVM_DEBUG_BOOT_TIMEOUT (that + 300).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$NKVM_ROOT"
@@ -60,13 +61,16 @@ else
 	fail "selftests (see $out/build-selftests.log)"; tail -n 20 "$out/build-selftests.log"; finish
 fi
 
+# module_reload_test's cycles (the issue asks for 1000), and time for them: the debug
+# kernel takes about 1.5 s per cycle under TCG.
+export NKVM_RELOADS=${NKVM_RELOADS:-1000}
+init_tmo=${NKVM_DEBUG_INIT_TIMEOUT:-$((1500 + 6 * NKVM_RELOADS))}
 pl=$out/payload
-NKVM_KO=$mod/nkvm.ko NKVM_RUN_SH=scripts/guest/debug-run.sh NKVM_INIT_TIMEOUT=2700 \
+NKVM_KO=$mod/nkvm.ko NKVM_RUN_SH=scripts/guest/debug-run.sh NKVM_INIT_TIMEOUT=$init_tmo \
 	scripts/payload.sh x86_64 ours debug "$pl" >"$out/payload.log" 2>&1 ||
 	{ fail "payload (see $out/payload.log)"; finish; }
 install -m 0755 tools/testing/selftests/kvm/run_tests.sh "$pl/run_tests.sh"
 mkdir -p "$pl/kunit"; cp "$kmod/nkvm.ko" "$pl/kunit/nkvm.ko"
-[ -n "${NKVM_RELOADS:-}" ] && echo "NKVM_RELOADS=$NKVM_RELOADS" >>"$pl/env"
 scripts/mkinitramfs.sh x86_64 "$pl" "$out/initrd.cpio.gz" >"$out/initrd.log" 2>&1 ||
 	{ fail "initramfs (see $out/initrd.log)"; finish; }
 
@@ -74,7 +78,7 @@ rc=0
 # kunit.enable=1: the kernel's KUnit is off by default (allnoconfig leaves
 # KUNIT_DEFAULT_ENABLED unset); the module's suites run only with it on.
 NKVM_KERNEL=$dk/bzImage NKVM_APPEND="kunit.enable=1 ${NKVM_APPEND:-}" NKVM_QEMU_MEM=${NKVM_QEMU_MEM:-2048} \
-	NKVM_BOOT_TIMEOUT=${NKVM_DEBUG_BOOT_TIMEOUT:-3000} \
+	NKVM_BOOT_TIMEOUT=${NKVM_DEBUG_BOOT_TIMEOUT:-$((init_tmo + 300))} \
 	scripts/boot.sh x86_64 "$out/initrd.cpio.gz" "$out/console.log" 2>"$out/boot.err" || rc=$?
 echo "# x86_64/debug: $(grep '^NKVM-BOOT:' "$out/console.log" | tail -n1 | sed 's/^NKVM-BOOT: //') (log: $out/console.log)"
 scripts/parse.py --alloc-failures-ok --label x86_64/debug --counts "$out/counts" "$out/console.log" || true

@@ -5,7 +5,8 @@
 #   debug: x86_64 on make check-debug's kernel; no stock modules (none match it)
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
 #        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko)
-#        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240)
+#        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240, + 4 per NKVM_RELOADS)
+#        NKVM_RELOADS        passed on to the guest (module_reload_test's cycles) when set
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,6 +15,7 @@ nkvm_arch "$1"
 impl=$2 boot=$3 out=$4
 case "$impl" in ours|stock) ;; *) die "impl must be ours or stock, not '$impl'" ;; esac
 case "$boot" in main|nohw|debug) ;; *) die "boot must be main, nohw or debug, not '$boot'" ;; esac
+case "${NKVM_RELOADS:-}" in *[!0-9]*) die "NKVM_RELOADS must be a number, not '$NKVM_RELOADS'" ;; esac
 [ "$impl" = ours ] || [ "$ARCH_N" = x86_64 ] || die "no stock module to test on $ARCH_N (impl=stock is x86_64 only)"
 
 build=$NKVM_ROOT/build/$ARCH_N
@@ -24,7 +26,9 @@ runsh=${NKVM_RUN_SH:-$NKVM_ROOT/tools/testing/selftests/kvm/run_tests.sh}
 rm -rf "$out"; mkdir -p "$out/bin"
 install -m 0755 "$runsh" "$out/run.sh"
 if [ -f "$ko" ]; then
-	cp "$ko" "$out/nkvm.ko"
+	# Without its debug info (symbols stay for stack traces): module_reload_test
+	# loads it hundreds of times, and the debug info is most of its size.
+	"${CROSS}strip" --strip-debug -o "$out/nkvm.ko" "$ko"
 elif [ "$impl" = ours ]; then
 	die "missing $ko: build it first (make ARCH=$ARCH_N)"
 fi
@@ -43,7 +47,13 @@ fi
 	echo "ARCH=$GUEST_ARCH"
 	echo "BOOT=$boot"
 	echo "NKVM_KREL=$KREL"
-	echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-240}"
+	# module_reload_test's cycle count, only when the host sets it: 4 s more per cycle
+	if [ -n "${NKVM_RELOADS:-}" ]; then
+		echo "NKVM_RELOADS=$NKVM_RELOADS"
+		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-$((240 + 4 * NKVM_RELOADS))}"
+	else
+		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-240}"
+	fi
 } >"$out/env"
 
 if [ "$ARCH_N" = x86_64 ] && [ "$boot" != debug ]; then

@@ -65,8 +65,7 @@ krc=$?
 [ $rc = 0 ] || krc=1
 section_end kunit $krc
 
-# -- the selftests, with the module reloaded many times by module_reload_test.
-export NKVM_RELOADS=${NKVM_RELOADS:-1000}
+# -- the selftests (module_reload_test reloads the module NKVM_RELOADS times).
 NKVM_NO_FINISH=1 BOOT=debug sh $P/run_tests.sh
 
 # -- kmemleak: objects only count once they are older than 5 s and were seen

@@ -158,8 +158,13 @@ wait_for_file_text() {
 
 run_test() {
 	name=$(basename $1)
+	tmo=120
+	# NKVM_RELOADS cycles: allow 4 s each (a debug kernel under TCG)
+	if [ "$name" = module_reload_test ] && [ -n "$NKVM_RELOADS" ]; then
+		tmo=$((120 + 4 * NKVM_RELOADS))
+	fi
 	echo "# BEGIN $name"
-	timeout 120 $1
+	timeout $tmo $1
 	rc=$?
 	echo "# END $name rc=$rc"
 }
