@@ -323,6 +323,7 @@ int nkvm_x86_decode_prefixes(struct nkvm_x86_vcpu *xv,
 	bool opsz_pfx = false, adsz_pfx = false;
 	u8 b;
 
+	nkvm_stat_inc(&xv->stat.insn_emulation);
 	memset(in, 0, sizeof(*in));
 	in->seg = -1;
 	in->rip = xv->regs.rip;
@@ -520,6 +521,7 @@ void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,
 {
 	struct kvm_run *run = xv->vcpu.run;
 
+	nkvm_stat_inc(&xv->stat.insn_emulation_fail);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
 	run->emulation_failure.flags = 0;

@@ -54,8 +54,9 @@ static unsigned int npt_index(nkvm_gfn_t gfn, int level)
 	return (gfn >> (NPT_LEVEL_BITS * (level - 1))) & (NPT_ENTRIES - 1);
 }
 
-int svm_npt_init(struct svm_npt *npt)
+int svm_npt_init(struct svm_npt *npt, u64 *pages_4k)
 {
+	npt->pages_4k = pages_4k;
 	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!npt->root)
 		return -ENOMEM;
@@ -178,6 +179,8 @@ int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
 	}
 	if (write)
 		nkvm_slot_mark_dirty(slot, gfn);
+	if (!(old & NPT_P))
+		nkvm_stat_inc(npt->pages_4k);
 	WRITE_ONCE(*leaf, __sme_set(page_to_phys(page)) | NPT_P | NPT_US |
 		   NPT_A | (writable ? NPT_RW | NPT_D : 0));
 unlock:
@@ -191,10 +194,12 @@ out:
 /*
  * Clear the bits clear of the leaf entries of frames [start, end) below
  * table (a table of the given level whose first entry maps frame base);
- * clear == ~0 removes the mappings. Skips absent tables. mmu_lock held.
+ * clear == ~0 removes the mappings (counted into *removed). Skips absent
+ * tables. mmu_lock held.
  */
 static bool npt_clear_range(u64 *table, int level, nkvm_gfn_t base,
-			    nkvm_gfn_t start, nkvm_gfn_t end, u64 clear)
+			    nkvm_gfn_t start, nkvm_gfn_t end, u64 clear,
+			    u64 *removed)
 {
 	unsigned int shift = NPT_LEVEL_BITS * (level - 1);
 	unsigned int i = start > base ? (start - base) >> shift : 0;
@@ -210,10 +215,13 @@ static bool npt_clear_range(u64 *table, int level, nkvm_gfn_t base,
 			continue;
 		if (level > 1) {
 			changed |= npt_clear_range(npt_va(entry), level - 1,
-						   first, start, end, clear);
+						   first, start, end, clear,
+						   removed);
 		} else if (entry & clear) {
 			WRITE_ONCE(table[i], entry & ~clear);
 			changed = true;
+			if (clear & NPT_P)
+				(*removed)++;
 		}
 	}
 	return changed;
@@ -221,13 +229,22 @@ static bool npt_clear_range(u64 *table, int level, nkvm_gfn_t base,
 
 bool svm_npt_unmap(struct svm_npt *npt, nkvm_gfn_t start, nkvm_gfn_t end)
 {
-	return npt_clear_range(npt->root, npt->levels, 0, start, end, ~0ULL);
+	u64 removed = 0;
+	bool changed;
+
+	changed = npt_clear_range(npt->root, npt->levels, 0, start, end,
+				  ~0ULL, &removed);
+	nkvm_stat_add(npt->pages_4k, -removed);
+	return changed;
 }
 
 bool svm_npt_write_protect(struct svm_npt *npt, nkvm_gfn_t start,
 			   nkvm_gfn_t end)
 {
-	return npt_clear_range(npt->root, npt->levels, 0, start, end, NPT_RW);
+	u64 removed = 0;
+
+	return npt_clear_range(npt->root, npt->levels, 0, start, end, NPT_RW,
+			       &removed);
 }
 
 static void npt_free_table(u64 *table, int level)

@@ -44,6 +44,7 @@ static const struct {
 	{ KVM_CAP_IOEVENTFD_ANY_LENGTH,		NKVM_CAP_ONE },
 	{ KVM_CAP_COALESCED_MMIO,		NKVM_CAP_COALESCED_PAGE },
 	{ KVM_CAP_COALESCED_PIO,		NKVM_CAP_COALESCED },
+	{ KVM_CAP_BINARY_STATS_FD,		NKVM_CAP_ONE },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
