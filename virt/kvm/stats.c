@@ -105,7 +105,9 @@ static bool nkvm_stat_desc_ok(const struct nkvm_stat_desc *d, size_t obj_size)
 		return false;
 	if (!d->size || (!hist && d->size != 1))
 		return false;
-	if ((type == KVM_STATS_TYPE_LINEAR_HIST) != !!d->bucket_size)
+	/* A bucket size for linear histograms, and for them only. */
+	if (type == KVM_STATS_TYPE_LINEAR_HIST ? !d->bucket_size :
+						 d->bucket_size)
 		return false;
 	return IS_ALIGNED(d->offset, sizeof(u64)) && d->offset < obj_size &&
 	       d->size <= (obj_size - d->offset) / sizeof(u64);

@@ -262,9 +262,11 @@ static void check_fd(int fd, const char *kind, const char *id_prefix,
 	tap_ok(uniq, "%s descriptors: names NUL-terminated and unique", kind);
 	tap_ok(offs, "%s descriptors: values inside the data block, disjoint",
 	       kind);
-	tap_ok(check_generic(&s, generic, &missing),
-	       "%s: the generic statistics of stock KVM (first wrong: %s)",
-	       kind, missing);
+	ok = check_generic(&s, generic, &missing);
+	if (!ok)
+		tap_diag("%s: missing or wrong: %s", kind, missing);
+	tap_ok(ok, "%s: the generic statistics of stock KVM, with their types",
+	       kind);
 
 	data = malloc(s.data_size);
 	all = malloc(s.file_size + 64);
@@ -289,9 +291,10 @@ static void check_fd(int fd, const char *kind, const char *id_prefix,
 	tap_ok(ok, "%s pread past the end gives 0, across it a short count",
 	       kind);
 
-	ok = expect_errno(write(fd, "x", 1), EBADF, "%s write", kind);
-	ok &= expect_errno(pwrite(fd, "x", 1, 0), EBADF, "%s pwrite", kind);
-	tap_ok(ok, "%s write and pwrite fail with EBADF (read-only)", kind);
+	/* Not open for writing; no pwrite either (ESPIPE comes first). */
+	ok = write(fd, "x", 1) == -1 && errno == EBADF;
+	ok = ok && pwrite(fd, "x", 1, 0) == -1 && errno == ESPIPE;
+	tap_ok(ok, "%s write: EBADF, pwrite: ESPIPE", kind);
 
 	tap_ok(pread(fd, all, 8, -8) == -1 && errno == EINVAL,
 	       "%s pread at a negative offset: EINVAL", kind);
