@@ -365,7 +365,7 @@ static int svm_vm_init(struct nkvm_x86_vm *xvm)
 
 	if (!svm)
 		return -ENOMEM;
-	r = svm_npt_init(&svm->npt, &xvm->stat.pages_4k);
+	r = svm_npt_init(&svm->npt, &xvm->stat);
 	if (r) {
 		kfree(svm);
 		return r;

@@ -722,6 +722,7 @@ static int x86_vcpu_attr(struct nkvm_vcpu *vcpu, unsigned int ioctl,
 
 static const struct nkvm_stat_desc x86_vm_stats[] = {
 	X86_VM_STAT(ICOUNTER, pages_4k),
+	X86_VM_STAT(ICOUNTER, pages_2m),
 };
 
 #define X86_VCPU_STAT(name) \

@@ -98,6 +98,7 @@ struct nkvm_pit;
  */
 struct nkvm_x86_vm_stat {
 	u64 pages_4k;			/* [k] 4 KiB leaves of the nested table */
+	u64 pages_2m;			/* [k] 2 MiB leaves of the nested table */
 };
 
 /* vCPU: written by the vCPU's thread only. */

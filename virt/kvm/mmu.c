@@ -35,6 +35,7 @@ static void nkvm_mmu_count_flush(struct nkvm_vm *vm)
  * flush (outside the lock).
  */
 void nkvm_mmu_unlock_flush(struct nkvm_vm *vm, bool flush)
+	__releases(&vm->mmu_lock)
 {
 	if (flush)
 		nkvm_mmu_count_flush(vm);
