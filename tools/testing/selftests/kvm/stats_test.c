@@ -6,9 +6,13 @@
  * offset, the errors (writes, negative offsets, bad buffers, ioctls), many
  * fds at once, and an fd that outlives the VM and vCPU fds and keeps the
  * module pinned until it is closed. On x86 a real-mode guest runs and the
- * exit counters must move by what it did.
+ * exit counters must move by what it did, and a guest halted with
+ * interrupts off (in-kernel irqchip) shows in blocking and the halt times
+ * until a signal ends KVM_RUN.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,6 +452,111 @@ static void check_x86_counters(int kvm)
 	guest_destroy(&g);
 	munmap(mem, MEM_SIZE);
 }
+
+struct halt_watch {
+	pthread_t vcpu_thread;
+	const struct stats *cs;
+	uint64_t blocking;
+	bool seen;
+	volatile bool done;
+};
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* Wait until the vCPU sleeps, then signal it until KVM_RUN has returned. */
+static void *watch_halt(void *arg)
+{
+	struct halt_watch *w = arg;
+	int i;
+
+	for (i = 0; i < 500 && !w->seen; i++) {
+		if (read_stat(w->cs, "blocking", &w->blocking) && w->blocking)
+			w->seen = true;
+		else
+			usleep(10000);
+	}
+	while (!w->done) {
+		pthread_kill(w->vcpu_thread, SIGUSR1);
+		usleep(50000);
+	}
+	return NULL;
+}
+
+static uint64_t hist_sum(const struct stats *s, const char *name)
+{
+	const struct kvm_stats_desc *d = find_stat(s, name);
+	uint64_t v[64], sum = 0;
+	unsigned int i;
+
+	if (!d || d->size > 64 ||
+	    pread(s->fd, v, d->size * 8, s->h.data_offset + d->offset) !=
+	    d->size * 8)
+		return 0;
+	for (i = 0; i < d->size; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* 4 checks: CLI; HLT with an in-kernel LAPIC sleeps until a signal. */
+static void check_x86_halt(int kvm)
+{
+	static const unsigned char code[] = { 0xfa, 0xf4 };	/* cli; hlt */
+	struct sigaction sa = { .sa_handler = on_usr1 }, old;
+	uint64_t ns0 = 0, ns1 = 0, sig0 = 0, sig1 = 0, h0, h1, blocking = 1;
+	struct halt_watch w = { .vcpu_thread = pthread_self() };
+	struct stats cs;
+	struct guest g;
+	pthread_t thr;
+	uint8_t *mem;
+	int cpufd, r, e;
+	bool ok;
+
+	mem = alloc_aligned(MEM_SIZE, MEM_SIZE);
+	memcpy(mem + CODE_GPA, code, sizeof(code));
+	guest_create(&g, kvm);
+	if (ioctl(g.vm, KVM_CREATE_IRQCHIP, 0))
+		tap_bail("KVM_CREATE_IRQCHIP: %m");
+	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
+	guest_add_vcpu(&g);
+	guest_real_mode(&g, CODE_GPA);
+	cpufd = ioctl(g.vcpu, KVM_GET_STATS_FD, 0);
+	if (cpufd < 0 || !stats_load(&cs, cpufd))
+		tap_bail("vCPU stats fd: %m");
+	read_stat(&cs, "halt_wait_ns", &ns0);
+	read_stat(&cs, "signal_exits", &sig0);
+	h0 = hist_sum(&cs, "halt_wait_hist");
+
+	w.cs = &cs;
+	sigaction(SIGUSR1, &sa, &old);
+	if (pthread_create(&thr, NULL, watch_halt, &w))
+		tap_bail("pthread_create");
+	r = ioctl(g.vcpu, KVM_RUN, 0);
+	e = errno;
+	w.done = true;
+	pthread_join(thr, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+
+	tap_ok(w.seen, "x86: blocking is 1 while the vCPU sleeps in HLT");
+	ok = read_stat(&cs, "signal_exits", &sig1) && sig1 == sig0 + 1;
+	tap_ok(r == -1 && e == EINTR && g.run->exit_reason == KVM_EXIT_INTR &&
+	       ok, "x86: a signal ends the halt: EINTR, KVM_EXIT_INTR, signal_exits +1 (%llu)",
+	       (unsigned long long)sig1);
+	read_stat(&cs, "halt_wait_ns", &ns1);
+	h1 = hist_sum(&cs, "halt_wait_hist");
+	tap_ok(ns1 > ns0 && h1 > h0,
+	       "x86: halt_wait_ns grew (%llu ns), halt_wait_hist counted it",
+	       (unsigned long long)(ns1 - ns0));
+	tap_ok(read_stat(&cs, "blocking", &blocking) && !blocking,
+	       "x86: blocking back to 0 after KVM_RUN");
+
+	stats_free(&cs);
+	close(cpufd);
+	guest_destroy(&g);
+	munmap(mem, MEM_SIZE);
+}
 #endif
 
 int main(void)
@@ -459,7 +568,7 @@ int main(void)
 	uint64_t v;
 	bool ok;
 
-	tap_plan(7 + 2 * NR_FD_CHECKS + 4);
+	tap_plan(7 + 2 * NR_FD_CHECKS + 8);
 	kvm = open_kvm();
 	/* Both implementations offer it on every arch. */
 	if (!tap_ok(check_cap(kvm, KVM_CAP_BINARY_STATS_FD) > 0,
@@ -499,8 +608,9 @@ int main(void)
 
 #if defined(__x86_64__)
 	check_x86_counters(kvm);
+	check_x86_halt(kvm);
 #else
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 8; i++)
 		tap_skip("x86 only", "a guest's exits move the counters");
 #endif
 	close(kvm);
