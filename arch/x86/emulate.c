@@ -392,6 +392,7 @@ int nkvm_x86_decode_prefixes(struct nkvm_x86_vcpu *xv,
 			     const struct kvm_sregs *sregs,
 			     struct nkvm_x86_insn *in)
 {
+	nkvm_stat_inc(&xv->stat.insn_emulation);
 	emu_insn_init(in, sregs, xv->regs.rip);
 	in->avail = emu_fetch(xv, sregs, sregs->cs.base + in->rip, in->mode64,
 			      in->bytes);
@@ -532,6 +533,7 @@ void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,
 {
 	struct kvm_run *run = xv->vcpu.run;
 
+	nkvm_stat_inc(&xv->stat.insn_emulation_fail);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
 	run->emulation_failure.flags = 0;

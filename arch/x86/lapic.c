@@ -782,6 +782,7 @@ int nkvm_x86_lapic_before_entry(struct nkvm_x86_vcpu *xv)
 	if (state == KVM_MP_STATE_UNINITIALIZED) {
 		if (signal_pending(current)) {
 			xv->vcpu.run->exit_reason = KVM_EXIT_INTR;
+			nkvm_stat_inc(&xv->vcpu.stat.signal_exits);
 			return -EINTR;
 		}
 		return -EAGAIN;

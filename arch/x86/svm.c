@@ -366,7 +366,7 @@ static int svm_vm_init(struct nkvm_x86_vm *xvm)
 
 	if (!svm)
 		return -ENOMEM;
-	r = svm_npt_init(&svm->npt);
+	r = svm_npt_init(&svm->npt, &xvm->stat);
 	if (r) {
 		kfree(svm);
 		return r;
@@ -677,6 +677,13 @@ static int svm_exit_reenter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 1;
 }
 
+/* A host interrupt: it ran as soon as the host enabled interrupts. */
+static int svm_exit_intr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	nkvm_stat_inc(&xv->stat.irq_exits);
+	return 1;
+}
+
 static int svm_exit_ud(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	svm_inject_exception(xv, UD_VECTOR, false, 0);
@@ -743,6 +750,7 @@ static int svm_exit_msr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 
 static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
+	nkvm_stat_inc(&xv->stat.halt_exits);
 	svm_skip_insn(xv, sv, 1);
 	/* As stock: the HLT exit wins over the debugger's step stop. */
 	if (nkvm_x86_stepping(xv))
@@ -793,6 +801,7 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	void *data;
 	int r;
 
+	nkvm_stat_inc(&xv->stat.io_exits);
 	/* The size field is one-hot: bit 0 one byte, 1 two, 2 four. */
 	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	if (size != 1 && size != 2 && size != 4)
@@ -901,6 +910,8 @@ static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	if (r == -ENOENT && !(info & (NPF_FETCH | NPF_GUEST_PAGE))) {
 		svm_get_sregs(xv, &sregs);
 		r = nkvm_x86_emulate_mmio(xv, &sregs, gpa);
+		if (!r && xv->vcpu.run->exit_reason == KVM_EXIT_MMIO)
+			nkvm_stat_inc(&xv->stat.mmio_exits);
 		if (r > 0 || (!r && xv->vcpu.run->exit_reason == KVM_EXIT_MMIO)) {
 			sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 			/* A write is complete already. */
@@ -955,6 +966,7 @@ static int svm_exit_xsetbv(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 /* The interrupt window requested by userspace opened: see svm_run(). */
 static int svm_exit_vintr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
+	nkvm_stat_inc(&xv->stat.irq_window_exits);
 	sv->vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
 	svm_clr_intercept(sv->vmcb, INTERCEPT_VINTR);
 	return 1;
@@ -969,6 +981,7 @@ static int svm_exit_vintr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
  */
 static int svm_exit_iret(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
+	nkvm_stat_inc(&xv->stat.nmi_window_exits);
 	svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 	sv->awaiting_iret = true;
 	sv->iret_rip = xv->regs.rip;
@@ -1166,7 +1179,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_exit_mc,
 	[SVM_EXIT_EXCP_BASE + UD_VECTOR]	= svm_exit_ud_excp,
-	[SVM_EXIT_INTR]				= svm_exit_reenter,
+	[SVM_EXIT_INTR]				= svm_exit_intr,
 	[SVM_EXIT_NMI]				= svm_exit_reenter,
 	[SVM_EXIT_SMI]				= svm_exit_reenter,
 	[SVM_EXIT_VINTR]			= svm_exit_vintr,
@@ -1319,10 +1332,12 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 		}
 	} else if (ev->nmi_injected) {
 		sv->injected = SVM_INJ_NMI;
+		nkvm_stat_inc(&xv->stat.nmi_injections);
 		ctl->event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
 				 SVM_EVTINJ_VALID;
 	} else if (ev->irq_injected) {
 		sv->injected = SVM_INJ_IRQ;
+		nkvm_stat_inc(&xv->stat.irq_injections);
 		ctl->event_inj = ev->irq_nr | SVM_EVTINJ_VALID |
 				 (ev->irq_soft ? SVM_EVTINJ_TYPE_SOFT :
 						 SVM_EVTINJ_TYPE_INTR);
@@ -1508,6 +1523,7 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	svm_stgi();
 	local_irq_enable();
 
+	nkvm_stat_inc(&xv->stat.exits);
 	svm_regs_from_guest(xv, sv);
 	if (xv->lapic)
 		nkvm_x86_lapic_set_cr8(xv, ctl->int_ctl & V_TPR_MASK);

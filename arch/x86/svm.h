@@ -27,6 +27,7 @@ enum svm_gpr {
 struct svm_npt {
 	u64 *root;			/* top-level table, a zeroed page */
 	int levels;			/* (c) 4 or 5, as the host's paging */
+	struct nkvm_x86_vm_stat *stat;	/* (c) the VM's; pages_* are [k] */
 };
 
 /* Tables a vCPU allocated for its next nested page fault. */
@@ -75,7 +76,7 @@ struct svm_vcpu {
 void __svm_vmrun(u64 vmcb_pa, u64 host_vmcb_pa, unsigned long *gprs);
 
 /* svm_npt.c */
-int svm_npt_init(struct svm_npt *npt);
+int svm_npt_init(struct svm_npt *npt, struct nkvm_x86_vm_stat *stat);
 void svm_npt_destroy(struct svm_npt *npt);
 u64 svm_npt_root_pa(struct svm_npt *npt);
 int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,

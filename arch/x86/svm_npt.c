@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AMD nested page tables: one per VM, 4 KiB pages only, with as many
- * levels as the host's own paging (VMRUN walks it in the host's mode): 4,
- * or 5 with LA57. It is filled on demand from nested page faults: the
- * faulting frame is looked up in the memslots, its user page is faulted
- * in with get_user_pages and mapped, and the page reference is dropped
- * again. Nothing is pinned: the core's MMU notifier unmaps a range
- * (svm_npt_unmap()) before the host changes the pages behind it, and a
+ * AMD nested page tables: one per VM, with as many levels as the host's
+ * own paging (VMRUN walks it in the host's mode): 4, or 5 with LA57. It is
+ * filled on demand from nested page faults: the faulting frame is looked
+ * up in the memslots, its user page is faulted in with get_user_pages and
+ * mapped, and the page reference is dropped again. Where the host maps
+ * that user page with a 2 MiB (or 1 GiB) page, hugetlbfs or THP, and the
+ * whole aligned 2 MiB of guest frames around it lies in the slot at the
+ * same offset, one 2 MiB leaf maps them all (not in a slot whose writes
+ * are logged: the log is kept per 4 KiB page). Nothing is pinned: the
+ * core's MMU notifier unmaps a range (svm_npt_unmap(); a 2 MiB leaf that
+ * meets it goes whole) before the host changes the pages behind it, and a
  * fault that raced with such a change backs off and is retried.
  *
  * The tables are protected by vm->mmu_lock, a spinlock (the notifier may
@@ -15,7 +19,8 @@
  *
  * Dirty logging: a frame of a slot with a dirty bitmap is mapped read-only
  * until the guest writes it; that write faults, logs the frame and maps it
- * writable. svm_npt_write_protect() re-arms frames when the log is read.
+ * writable. svm_npt_write_protect() re-arms frames when the log is read;
+ * when logging is turned on it also removes the slot's 2 MiB leaves.
  */
 #include <linux/io.h>
 #include <linux/mem_encrypt.h>
@@ -30,10 +35,12 @@
 #define NPT_US		BIT_ULL(2)	/* nested walks are user accesses */
 #define NPT_A		BIT_ULL(5)
 #define NPT_D		BIT_ULL(6)
+#define NPT_PS		BIT_ULL(7)	/* a 2 MiB leaf in a level-2 table */
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
 #define NPT_ENTRIES	512
 #define NPT_LEVEL_BITS	9
+#define NPT_2M_FRAMES	512		/* 4 KiB frames under a 2 MiB leaf */
 
 /* Error code bit of a nested page fault caused by a write. */
 #define NPF_WRITE	BIT_ULL(1)
@@ -54,8 +61,9 @@ static unsigned int npt_index(nkvm_gfn_t gfn, int level)
 	return (gfn >> (NPT_LEVEL_BITS * (level - 1))) & (NPT_ENTRIES - 1);
 }
 
-int svm_npt_init(struct svm_npt *npt)
+int svm_npt_init(struct svm_npt *npt, struct nkvm_x86_vm_stat *stat)
 {
+	npt->stat = stat;
 	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!npt->root)
 		return -ENOMEM;
@@ -87,16 +95,30 @@ void svm_npt_cache_free(struct svm_npt_cache *cache)
 		free_page((unsigned long)cache->pages[--cache->nr]);
 }
 
-/* The leaf entry for gfn, taking missing tables from cache. mmu_lock held. */
-static u64 *npt_leaf(struct svm_npt *npt, struct svm_npt_cache *cache,
-		     nkvm_gfn_t gfn)
+/* A present entry of a level-2 table that maps 2 MiB itself. */
+static bool npt_is_2m_leaf(u64 entry, int level)
+{
+	return level == 2 && (entry & (NPT_P | NPT_PS)) == (NPT_P | NPT_PS);
+}
+
+/*
+ * The entry for gfn in a table of the given level (1: a 4 KiB leaf, 2: a
+ * 2 MiB one), taking missing tables from cache. A 2 MiB leaf met on the
+ * way down is returned instead (*level says which). mmu_lock held.
+ */
+static u64 *npt_entry(struct svm_npt *npt, struct svm_npt_cache *cache,
+		      nkvm_gfn_t gfn, int *level)
 {
 	u64 *table = npt->root;
-	int level;
+	int l;
 
-	for (level = npt->levels; level > 1; level--) {
-		u64 *entry = &table[npt_index(gfn, level)];
+	for (l = npt->levels; l > *level; l--) {
+		u64 *entry = &table[npt_index(gfn, l)];
 
+		if (npt_is_2m_leaf(*entry, l)) {
+			*level = l;
+			return entry;
+		}
 		if (!(*entry & NPT_P)) {
 			if (WARN_ON_ONCE(!cache->nr))
 				return NULL;
@@ -105,7 +127,69 @@ static u64 *npt_leaf(struct svm_npt *npt, struct svm_npt_cache *cache,
 		}
 		table = npt_va(*entry);
 	}
-	return &table[npt_index(gfn, 1)];
+	return &table[npt_index(gfn, *level)];
+}
+
+/*
+ * True when the host maps hva with a page of 2 MiB or more (a PMD or PUD
+ * leaf) that is writable if writable is asked. The walk takes no lock;
+ * interrupts are off, as in GUP-fast, so no table it reads is freed under
+ * it. A host change racing with it is caught before the mapping is made:
+ * the notifier's invalidation moves the sequence nkvm_mmu_retry() checks.
+ */
+static bool npt_host_huge(struct mm_struct *mm, unsigned long hva,
+			  bool writable)
+{
+	unsigned long flags;
+	bool huge = false;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (!pgd_present(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (!p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (!pud_present(pud))
+		goto out;
+	if (pud_large(pud)) {
+		huge = (pud_flags(pud) & _PAGE_PRESENT) &&
+		       (!writable || pud_write(pud));
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	/* pmd_present() is true for PROT_NONE huge PMDs too. */
+	huge = pmd_large(pmd) && (pmd_flags(pmd) & _PAGE_PRESENT) &&
+	       (!writable || pmd_write(pmd));
+out:
+	local_irq_restore(flags);
+	return huge;
+}
+
+/*
+ * Whether the fault at gfn (user address hva, backed by page) can be
+ * mapped with one 2 MiB leaf: see the comment at the top.
+ */
+static bool npt_can_map_2m(struct nkvm_vm *vm,
+			   const struct nkvm_memslot *slot, nkvm_gfn_t gfn,
+			   unsigned long hva, struct page *page, bool writable)
+{
+	nkvm_gfn_t first = ALIGN_DOWN(gfn, NPT_2M_FRAMES);
+	unsigned long pfn = page_to_pfn(page);
+
+	if (slot->dirty_bitmap || first < slot->base_gfn ||
+	    first + NPT_2M_FRAMES > slot->base_gfn + slot->npages)
+		return false;
+	/* The guest frame and the user page sit at the same 2 MiB offset. */
+	if (((hva >> PAGE_SHIFT) ^ gfn) & (NPT_2M_FRAMES - 1) ||
+	    (pfn ^ gfn) & (NPT_2M_FRAMES - 1))
+		return false;
+	return npt_host_huge(vm->mm, hva, writable);
 }
 
 /* Fault in the user page at hva; the caller drops the reference. */
@@ -136,8 +220,8 @@ int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
 	unsigned long seq, hva;
 	bool writable;
 	struct page *page;
-	u64 *leaf, old;
-	int idx, r;
+	u64 *leaf, old, pa;
+	int idx, r, level;
 
 	if (WARN_ON_ONCE(current->mm != vm->mm))
 		return -EFAULT;
@@ -166,7 +250,16 @@ int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
 		r = -EAGAIN;
 		goto unlock;
 	}
-	leaf = npt_leaf(npt, cache, gfn);
+	/*
+	 * A 2 MiB leaf only where no 4 KiB table is in its place: tables
+	 * are kept until the VM dies, so such a range stays at 4 KiB.
+	 */
+	level = npt_can_map_2m(vm, slot, gfn, hva, page, writable) ? 2 : 1;
+	leaf = npt_entry(npt, cache, gfn, &level);
+	if (leaf && level == 2 && (*leaf & NPT_P) && !(*leaf & NPT_PS)) {
+		level = 1;
+		leaf = npt_entry(npt, cache, gfn, &level);
+	}
 	if (!leaf) {
 		r = -ENOMEM;
 		goto unlock;
@@ -176,10 +269,31 @@ int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
 		r = -EEXIST;
 		goto unlock;
 	}
+	/*
+	 * A read-only 2 MiB leaf where a write may now go (none is made in
+	 * a slot that can take writes, but the slot may have changed): drop
+	 * it, and the next fault maps afresh. It maps the same pages, so
+	 * another CPU's stale translation is harmless until its next VMRUN.
+	 */
+	if (old & NPT_PS) {
+		WRITE_ONCE(*leaf, 0);
+		nkvm_stat_dec(&npt->stat->pages_2m);
+		r = -EAGAIN;
+		goto unlock;
+	}
 	if (write)
 		nkvm_slot_mark_dirty(slot, gfn);
-	WRITE_ONCE(*leaf, __sme_set(page_to_phys(page)) | NPT_P | NPT_US |
-		   NPT_A | (writable ? NPT_RW | NPT_D : 0));
+	pa = page_to_phys(page);
+	if (level == 2) {
+		pa &= ~((u64)NPT_2M_FRAMES * PAGE_SIZE - 1);
+		if (!(old & NPT_P))
+			nkvm_stat_inc(&npt->stat->pages_2m);
+	} else if (!(old & NPT_P)) {
+		nkvm_stat_inc(&npt->stat->pages_4k);
+	}
+	WRITE_ONCE(*leaf, __sme_set(pa) | NPT_P | NPT_US | NPT_A |
+		   (level == 2 ? NPT_PS : 0) |
+		   (writable ? NPT_RW | NPT_D : 0));
 unlock:
 	spin_unlock(&vm->mmu_lock);
 	put_page(page);
@@ -188,13 +302,23 @@ out:
 	return r;
 }
 
+/* Leaves removed by one npt_clear_range(), by size. */
+struct npt_removed {
+	u64 pages_4k;
+	u64 pages_2m;
+};
+
 /*
- * Clear the bits clear of the leaf entries of frames [start, end) below
+ * Clear the bits clear of the 4 KiB leaves of frames [start, end) below
  * table (a table of the given level whose first entry maps frame base);
- * clear == ~0 removes the mappings. Skips absent tables. mmu_lock held.
+ * clear == ~0 removes the mappings. A 2 MiB leaf that meets the range is
+ * removed whatever clear says (write-protecting it means the next write
+ * faults, which a removed leaf does too). Removals are counted in *removed.
+ * Skips absent tables. mmu_lock held.
  */
 static bool npt_clear_range(u64 *table, int level, nkvm_gfn_t base,
-			    nkvm_gfn_t start, nkvm_gfn_t end, u64 clear)
+			    nkvm_gfn_t start, nkvm_gfn_t end, u64 clear,
+			    struct npt_removed *removed)
 {
 	unsigned int shift = NPT_LEVEL_BITS * (level - 1);
 	unsigned int i = start > base ? (start - base) >> shift : 0;
@@ -208,26 +332,46 @@ static bool npt_clear_range(u64 *table, int level, nkvm_gfn_t base,
 			break;
 		if (!(entry & NPT_P))
 			continue;
-		if (level > 1) {
+		if (npt_is_2m_leaf(entry, level)) {
+			WRITE_ONCE(table[i], 0);
+			changed = true;
+			removed->pages_2m++;
+		} else if (level > 1) {
 			changed |= npt_clear_range(npt_va(entry), level - 1,
-						   first, start, end, clear);
+						   first, start, end, clear,
+						   removed);
 		} else if (entry & clear) {
 			WRITE_ONCE(table[i], entry & ~clear);
 			changed = true;
+			if (clear & NPT_P)
+				removed->pages_4k++;
 		}
 	}
 	return changed;
 }
 
+static bool npt_clear(struct svm_npt *npt, nkvm_gfn_t start,
+		      nkvm_gfn_t end, u64 clear)
+{
+	struct npt_removed removed = {};
+	bool changed;
+
+	changed = npt_clear_range(npt->root, npt->levels, 0, start, end,
+				  clear, &removed);
+	nkvm_stat_add(&npt->stat->pages_4k, -removed.pages_4k);
+	nkvm_stat_add(&npt->stat->pages_2m, -removed.pages_2m);
+	return changed;
+}
+
 bool svm_npt_unmap(struct svm_npt *npt, nkvm_gfn_t start, nkvm_gfn_t end)
 {
-	return npt_clear_range(npt->root, npt->levels, 0, start, end, ~0ULL);
+	return npt_clear(npt, start, end, ~0ULL);
 }
 
 bool svm_npt_write_protect(struct svm_npt *npt, nkvm_gfn_t start,
 			   nkvm_gfn_t end)
 {
-	return npt_clear_range(npt->root, npt->levels, 0, start, end, NPT_RW);
+	return npt_clear(npt, start, end, NPT_RW);
 }
 
 static void npt_free_table(u64 *table, int level)
@@ -236,7 +380,8 @@ static void npt_free_table(u64 *table, int level)
 
 	if (level > 1) {
 		for (i = 0; i < NPT_ENTRIES; i++)
-			if (table[i] & NPT_P)
+			if ((table[i] & NPT_P) &&
+			    !npt_is_2m_leaf(table[i], level))
 				npt_free_table(npt_va(table[i]), level - 1);
 	}
 	free_page((unsigned long)table);

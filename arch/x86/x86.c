@@ -365,6 +365,7 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	if (READ_ONCE(run->request_interrupt_window) &&
 	    nkvm_x86_ready_for_interrupt(xv)) {
 		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+		nkvm_stat_inc(&xv->stat.request_irq_exits);
 		x86_post_run_save(xv);
 		return 0;
 	}
@@ -789,6 +790,35 @@ static int x86_vcpu_attr(struct nkvm_vcpu *vcpu, unsigned int ioctl,
 	return -ENXIO;
 }
 
+#define X86_VM_STAT(kind, name) \
+	NKVM_STAT_##kind(struct nkvm_x86_vm, #name, stat.name)
+
+static const struct nkvm_stat_desc x86_vm_stats[] = {
+	X86_VM_STAT(ICOUNTER, pages_4k),
+	X86_VM_STAT(ICOUNTER, pages_2m),
+};
+
+#define X86_VCPU_STAT(name) \
+	NKVM_STAT_COUNTER(struct nkvm_x86_vcpu, #name, stat.name)
+
+/* The x86 vCPU statistics of stock KVM that nkvm counts, in its order. */
+static const struct nkvm_stat_desc x86_vcpu_stats[] = {
+	X86_VCPU_STAT(exits),
+	X86_VCPU_STAT(io_exits),
+	X86_VCPU_STAT(mmio_exits),
+	NKVM_STAT_COUNTER(struct nkvm_x86_vcpu, "signal_exits",
+			  vcpu.stat.signal_exits),
+	X86_VCPU_STAT(irq_window_exits),
+	X86_VCPU_STAT(nmi_window_exits),
+	X86_VCPU_STAT(halt_exits),
+	X86_VCPU_STAT(request_irq_exits),
+	X86_VCPU_STAT(irq_exits),
+	X86_VCPU_STAT(insn_emulation),
+	X86_VCPU_STAT(insn_emulation_fail),
+	X86_VCPU_STAT(irq_injections),
+	X86_VCPU_STAT(nmi_injections),
+};
+
 const struct nkvm_arch_ops nkvm_arch_ops = {
 	.name			= "x86",
 	.max_vcpus		= X86_MAX_VCPUS,
@@ -825,4 +855,8 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.sync_regs_out		= nkvm_x86_sync_regs_out,
 	.vcpu_attr		= x86_vcpu_attr,
 	.vcpu_ioctl		= x86_vcpu_ioctl,
+	.vm_stats		= x86_vm_stats,
+	.nr_vm_stats		= ARRAY_SIZE(x86_vm_stats),
+	.vcpu_stats		= x86_vcpu_stats,
+	.nr_vcpu_stats		= ARRAY_SIZE(x86_vcpu_stats),
 };

@@ -95,6 +95,31 @@ struct nkvm_x86_irqs;
 struct nkvm_pit;
 struct nkvm_x86_msr_filter;
 
+/*
+ * x86 statistics for KVM_GET_STATS_FD (x86.c lists them; the rules are
+ * in include/nkvm/stats.h). VM: [k] under vm->mmu_lock.
+ */
+struct nkvm_x86_vm_stat {
+	u64 pages_4k;			/* [k] 4 KiB leaves of the nested table */
+	u64 pages_2m;			/* [k] 2 MiB leaves of the nested table */
+};
+
+/* vCPU: written by the vCPU's thread only. */
+struct nkvm_x86_vcpu_stat {
+	u64 exits;			/* every hardware exit */
+	u64 irq_window_exits;		/* the interrupt window opened */
+	u64 nmi_window_exits;		/* the NMI handler's IRET */
+	u64 halt_exits;			/* HLT */
+	u64 request_irq_exits;		/* KVM_EXIT_IRQ_WINDOW_OPEN */
+	u64 irq_exits;			/* a host interrupt */
+	u64 io_exits;			/* IN/OUT/INS/OUTS */
+	u64 mmio_exits;			/* KVM_EXIT_MMIO */
+	u64 insn_emulation;		/* instructions the emulator decoded */
+	u64 insn_emulation_fail;	/* ... and could not emulate */
+	u64 irq_injections;		/* interrupts injected */
+	u64 nmi_injections;		/* NMIs injected */
+};
+
 struct nkvm_x86_vm {
 	struct nkvm_vm vm;		/* must be first */
 	void *vendor;			/* (c) the vendor's per-VM state */
@@ -129,6 +154,8 @@ struct nkvm_x86_vm {
 	u32 user_space_msr;		/* (a) */
 	bool platform_info_readable;	/* (a) */
 	struct nkvm_x86_msr_filter __rcu *msr_filter;
+
+	struct nkvm_x86_vm_stat stat;	/* see the struct */
 };
 
 /* The VM has an in-kernel irqchip, complete. */
@@ -263,6 +290,7 @@ struct nkvm_x86_vcpu {
 	struct nkvm_x86_mce mce;	/* machine checks (mce.c) */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 	struct nkvm_lapic *lapic;	/* (c) with an in-kernel irqchip */
+	struct nkvm_x86_vcpu_stat stat;	/* vCPU thread; see the struct */
 };
 
 static inline struct nkvm_x86_vcpu *to_x86_vcpu(struct nkvm_vcpu *vcpu)

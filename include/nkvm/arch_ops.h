@@ -9,6 +9,7 @@
 #define _NKVM_ARCH_OPS_H
 
 #include <nkvm/nkvm.h>
+#include <nkvm/stats.h>
 
 enum nkvm_mr_change {
 	NKVM_MR_CREATE,
@@ -123,6 +124,16 @@ struct nkvm_arch_ops {
 	/* Any other vCPU ioctl, vcpu->mutex held. NULL: -ENOTTY. */
 	long (*vcpu_ioctl)(struct nkvm_vcpu *vcpu, unsigned int ioctl,
 			   unsigned long arg);
+
+	/*
+	 * Statistics the arch adds after the generic ones on the
+	 * KVM_GET_STATS_FD fds (include/nkvm/stats.h); offsets are from
+	 * the start of the arch's VM / vCPU object. NULL: none.
+	 */
+	const struct nkvm_stat_desc *vm_stats;
+	unsigned int nr_vm_stats;
+	const struct nkvm_stat_desc *vcpu_stats;
+	unsigned int nr_vcpu_stats;
 };
 
 extern const struct nkvm_arch_ops nkvm_arch_ops;

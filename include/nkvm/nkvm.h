@@ -28,6 +28,8 @@
 #include <linux/wait.h>
 #include <linux/kvm.h>
 
+#include <nkvm/stats.h>
+
 #define NKVM_MAX_ADDRESS_SPACES	2
 #define NKVM_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
 
@@ -107,6 +109,9 @@ struct nkvm_vm {
 	unsigned int mmu_inval_count;	/* [k] invalidations in progress */
 	struct mmu_notifier mmu_notifier; /* (c) registered iff arch maps */
 	bool mmu_notifier_registered;	/* (c) */
+
+	/* KVM_GET_STATS_FD (include/nkvm/stats.h): legends there. */
+	struct nkvm_vm_stat stat;
 };
 
 struct nkvm_vcpu {
@@ -127,6 +132,12 @@ struct nkvm_vcpu {
 	atomic_t kicked;		/* (a) an event came since it looked */
 	call_single_data_t kick_csd;	/* (a) the IPI that forces a guest exit */
 	atomic_t kick_ipi_busy;		/* (a) kick_csd is on its way */
+
+	/*
+	 * KVM_GET_STATS_FD: written by the vCPU's thread only (it holds
+	 * mutex), read locklessly by stats fds (include/nkvm/stats.h).
+	 */
+	struct nkvm_vcpu_stat stat;
 };
 
 enum { NKVM_OUTSIDE_GUEST, NKVM_IN_GUEST };

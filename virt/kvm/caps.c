@@ -46,6 +46,7 @@ static const struct {
 	{ KVM_CAP_COALESCED_MMIO,		NKVM_CAP_COALESCED_PAGE },
 	{ KVM_CAP_COALESCED_PIO,		NKVM_CAP_COALESCED },
 	{ KVM_CAP_SYNC_REGS,			NKVM_CAP_SYNC_REGS },
+	{ KVM_CAP_BINARY_STATS_FD,		NKVM_CAP_ONE },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,

@@ -39,6 +39,8 @@ int nkvm_set_memory_region(struct nkvm_vm *vm,
 /* mmu.c */
 int nkvm_mmu_init(struct nkvm_vm *vm);
 void nkvm_mmu_destroy(struct nkvm_vm *vm);
+void nkvm_mmu_unlock_flush(struct nkvm_vm *vm, bool flush)
+	__releases(&vm->mmu_lock);
 void nkvm_mmu_unmap_gfns(struct nkvm_vm *vm, nkvm_gfn_t start, nkvm_gfn_t end);
 void nkvm_mmu_write_protect_gfns(struct nkvm_vm *vm, nkvm_gfn_t start,
 				 nkvm_gfn_t end);

@@ -63,9 +63,7 @@ static long nkvm_copy_dirty_log(struct nkvm_vm *vm, struct nkvm_memslot *slot,
 			flush |= nkvm_protect_word(vm, slot->base_gfn +
 						   i * BITS_PER_LONG, mask);
 	}
-	spin_unlock(&vm->mmu_lock);
-	if (flush)
-		NKVM_ARCH->mmu_flush(vm);
+	nkvm_mmu_unlock_flush(vm, flush);
 
 	if (copy_to_user(ubitmap, snap, nlongs * sizeof(long)))
 		r = -EFAULT;

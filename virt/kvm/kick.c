@@ -13,6 +13,7 @@
  *    events to inject, and enters guest mode with nkvm_vcpu_enter_guest()
  *    with interrupts off: that refuses when a kick came in between.
  */
+#include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
@@ -107,18 +108,39 @@ void nkvm_vcpu_exit_guest(struct nkvm_vcpu *vcpu)
 /*
  * Sleep until ready(vcpu) or a signal is pending; the KVM_RUN loop then
  * sees the signal and returns KVM_EXIT_INTR. ready() runs with the task
- * state set: it may take spinlocks, not sleep.
+ * state set: it may take spinlocks, not sleep. Accounted in vcpu->stat:
+ * blocking while here; when it slept, the time (halt_wait_ns and its
+ * histogram, signals included, as stock) and, if an event ended it, a
+ * halt_wakeup.
  */
 void nkvm_vcpu_block(struct nkvm_vcpu *vcpu,
 		     bool (*ready)(struct nkvm_vcpu *vcpu))
 {
+	struct nkvm_vcpu_stat *stat = &vcpu->stat;
+	bool slept = false, woken;
 	DEFINE_WAIT(wait);
+	ktime_t start = 0;
+	u64 ns;
 
+	WRITE_ONCE(stat->blocking, 1);
 	for (;;) {
 		prepare_to_wait(&vcpu->wq, &wait, TASK_INTERRUPTIBLE);
-		if (ready(vcpu) || signal_pending(current))
+		woken = ready(vcpu);
+		if (woken || signal_pending(current))
 			break;
+		if (!slept) {
+			slept = true;
+			start = ktime_get();
+		}
 		schedule();
 	}
 	finish_wait(&vcpu->wq, &wait);
+	WRITE_ONCE(stat->blocking, 0);
+	if (!slept)
+		return;
+	ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	nkvm_stat_add(&stat->halt_wait_ns, ns);
+	nkvm_stat_log_hist(stat->halt_wait_hist, NKVM_HALT_HIST_COUNT, ns);
+	if (woken)
+		nkvm_stat_inc(&stat->halt_wakeup);
 }

@@ -124,9 +124,13 @@ static int __init nkvm_init(void)
 			return r;
 	}
 
-	r = nkvm_devices_init();
+	r = nkvm_stats_init();
 	if (r)
 		goto out_unsetup;
+
+	r = nkvm_devices_init();
+	if (r)
+		goto out_stats;
 
 	r = misc_register(&nkvm_dev);
 	if (r) {
@@ -148,6 +152,8 @@ static int __init nkvm_init(void)
 
 out_devices:
 	nkvm_devices_exit();
+out_stats:
+	nkvm_stats_exit();
 out_unsetup:
 	if (!no_hardware && NKVM_ARCH->hardware_unsetup)
 		NKVM_ARCH->hardware_unsetup();
@@ -158,6 +164,7 @@ static void __exit nkvm_exit(void)
 {
 	misc_deregister(&nkvm_dev);
 	nkvm_devices_exit();
+	nkvm_stats_exit();
 	if (!no_hardware && NKVM_ARCH->hardware_unsetup)
 		NKVM_ARCH->hardware_unsetup();
 	pr_info("unloaded\n");

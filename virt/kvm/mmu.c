@@ -22,6 +22,28 @@ static bool nkvm_mmu_maps(void)
 	       NKVM_ARCH->mmu_flush;
 }
 
+/* mmu_lock held: a flush is about to be done (stats.h's writer rule). */
+static void nkvm_mmu_count_flush(struct nkvm_vm *vm)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	nkvm_stat_inc(&vm->stat.remote_tlb_flush_requests);
+	nkvm_stat_inc(&vm->stat.remote_tlb_flush);
+}
+
+/*
+ * Drop mmu_lock after a change to the tables and, when a mapping changed,
+ * flush (outside the lock).
+ */
+void nkvm_mmu_unlock_flush(struct nkvm_vm *vm, bool flush)
+	__releases(&vm->mmu_lock)
+{
+	if (flush)
+		nkvm_mmu_count_flush(vm);
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		NKVM_ARCH->mmu_flush(vm);
+}
+
 static struct nkvm_vm *mn_to_vm(struct mmu_notifier *mn)
 {
 	return container_of(mn, struct nkvm_vm, mmu_notifier);
@@ -74,6 +96,8 @@ static int nkvm_mn_invalidate_start(struct mmu_notifier *mn,
 	spin_lock(&vm->mmu_lock);
 	vm->mmu_inval_count++;
 	flush = nkvm_unmap_hva_range(vm, range->start, range->end);
+	if (flush)
+		nkvm_mmu_count_flush(vm);
 	spin_unlock(&vm->mmu_lock);
 	srcu_read_unlock(&vm->srcu, idx);
 	if (flush)
@@ -138,9 +162,7 @@ void nkvm_mmu_unmap_gfns(struct nkvm_vm *vm, nkvm_gfn_t start, nkvm_gfn_t end)
 		return;
 	spin_lock(&vm->mmu_lock);
 	flush = NKVM_ARCH->mmu_unmap(vm, start, end);
-	spin_unlock(&vm->mmu_lock);
-	if (flush)
-		NKVM_ARCH->mmu_flush(vm);
+	nkvm_mmu_unlock_flush(vm, flush);
 }
 
 void nkvm_mmu_write_protect_gfns(struct nkvm_vm *vm, nkvm_gfn_t start,
@@ -152,7 +174,5 @@ void nkvm_mmu_write_protect_gfns(struct nkvm_vm *vm, nkvm_gfn_t start,
 		return;
 	spin_lock(&vm->mmu_lock);
 	flush = NKVM_ARCH->mmu_write_protect(vm, start, end);
-	spin_unlock(&vm->mmu_lock);
-	if (flush)
-		NKVM_ARCH->mmu_flush(vm);
+	nkvm_mmu_unlock_flush(vm, flush);
 }

@@ -67,6 +67,7 @@ static int nkvm_run_loop(struct nkvm_vcpu *vcpu)
 			return -EINTR;
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
+			nkvm_stat_inc(&vcpu->stat.signal_exits);
 			return -EINTR;
 		}
 		cond_resched();

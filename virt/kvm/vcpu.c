@@ -64,6 +64,8 @@ static long nkvm_vcpu_ioctl_locked(struct nkvm_vcpu *vcpu, unsigned int cmd,
 		return nkvm_vcpu_run(vcpu, arg);
 	case KVM_SET_SIGNAL_MASK:
 		return nkvm_vcpu_set_signal_mask(vcpu, (void __user *)arg);
+	case KVM_GET_STATS_FD:
+		return nkvm_vcpu_stats_fd(vcpu);
 	case KVM_SET_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:
 	case KVM_HAS_DEVICE_ATTR:

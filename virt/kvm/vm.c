@@ -105,6 +105,11 @@ static int nkvm_vm_attr(void *vm, unsigned int ioctl,
 	return NKVM_ARCH->vm_attr(vm, ioctl, attr);
 }
 
+static long nkvm_vm_get_stats_fd(struct nkvm_vm *vm, unsigned long arg)
+{
+	return nkvm_vm_stats_fd(vm);
+}
+
 static const struct {
 	unsigned int cmd;
 	long (*fn)(struct nkvm_vm *vm, unsigned long arg);
@@ -118,6 +123,7 @@ static const struct {
 	{ KVM_IOEVENTFD,		nkvm_vm_ioeventfd },
 	{ KVM_REGISTER_COALESCED_MMIO,	nkvm_vm_register_coalesced },
 	{ KVM_UNREGISTER_COALESCED_MMIO, nkvm_vm_unregister_coalesced },
+	{ KVM_GET_STATS_FD,		nkvm_vm_get_stats_fd },
 };
 
 static long nkvm_vm_ioctl(struct file *file, unsigned int cmd,
