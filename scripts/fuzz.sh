@@ -9,6 +9,9 @@
 # Env: NKVM_FUZZ_SECONDS  the N (make passes SECONDS; default 60)
 #      NKVM_FUZZ_SEED     seed of both fuzzers (default: random, printed)
 #      NKVM_FUZZ_THREADS  ioctl fuzzer threads (4)
+#      NKVM_FUZZ_ONLY     ioctl or guest: run only that fuzzer (for the whole N)
+#      NKVM_FUZZ_IOCTL_ARGS, NKVM_FUZZ_GUEST_ARGS  more options for that fuzzer, after
+#                         ours (e.g. "-c 262 -n 1 -v": one guest case, verbose)
 #      NKVM_FUZZ_KERNEL   reserved for the debug kernel (issue 6): not used yet,
 #                         the guest boots the stock Debian kernel of scripts/boot.sh
 #      NKVM_CACHE, NKVM_QEMU_MEM, NKVM_BOOT_TIMEOUT (N + 300 here)
@@ -26,6 +29,12 @@ seed=${NKVM_FUZZ_SEED:-0x$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')}
 threads=${NKVM_FUZZ_THREADS:-4}
 ioctl_s=$((secs / 2))
 guest_s=$((secs - ioctl_s))
+case "${NKVM_FUZZ_ONLY:-}" in
+'') ;;
+ioctl) ioctl_s=$secs guest_s=0 ;;
+guest) ioctl_s=0 guest_s=$secs ;;
+*) die "NKVM_FUZZ_ONLY must be ioctl or guest, not '$NKVM_FUZZ_ONLY'" ;;
+esac
 export NKVM_BOOT_TIMEOUT=${NKVM_BOOT_TIMEOUT:-$((secs + 300))}
 out=$NKVM_ROOT/build/fuzz
 rm -rf "$out"; mkdir -p "$out"
@@ -54,6 +63,8 @@ cp "$out/bin/ioctl_fuzz" "$out/bin/guest_fuzz" "$out/payload/fuzz/"
 	echo "FUZZ_THREADS=$threads"
 	echo "FUZZ_IOCTL_SECONDS=$ioctl_s"
 	echo "FUZZ_GUEST_SECONDS=$guest_s"
+	echo "FUZZ_IOCTL_ARGS='${NKVM_FUZZ_IOCTL_ARGS:-}'"
+	echo "FUZZ_GUEST_ARGS='${NKVM_FUZZ_GUEST_ARGS:-}'"
 } >"$out/payload/fuzz/config"
 quietly "$out/initrd.log" scripts/mkinitramfs.sh x86_64 "$out/payload" "$out/initrd.cpio.gz" ||
 	die "scripts/mkinitramfs.sh failed"
@@ -75,7 +86,7 @@ grep -q '^FUZZ-LOAD ok' "$log" || extra "the $impl KVM modules did not load (see
 for f in ioctl guest; do
 	sect=$(sed -n "/^FUZZ-BEGIN $f\$/,/^FUZZ-END $f /p" "$log")
 	[ -n "$sect" ] || continue
-	echo "$sect" | grep -E '(seed|FINDING|kernel report|kmemleak|cases|ops in)' |
+	echo "$sect" | grep -E '(seed|FINDING|kernel report|kmemleak|cases|ops in|results)' |
 		grep -v '^fuzz: ' | sed "s/^/# /" || true
 	line=$(echo "$sect" | grep -E '^fuzz: [0-9]+ ops, [0-9]+ reports$' | tail -n1 || true)
 	if [ -z "$line" ]; then

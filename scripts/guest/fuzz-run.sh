@@ -6,7 +6,8 @@
 # stock: /payload/stock/* in load-order), runs /payload/fuzz/ioctl_fuzz, then
 # /payload/fuzz/guest_fuzz, each for its share of the time, then unloads.
 # /payload/fuzz/config sets FUZZ_SEED, FUZZ_THREADS, FUZZ_IOCTL_SECONDS and
-# FUZZ_GUEST_SECONDS.
+# FUZZ_GUEST_SECONDS (0: that fuzzer does not run), FUZZ_IOCTL_ARGS and FUZZ_GUEST_ARGS
+# (more options, after ours).
 # Markers (parsed by scripts/fuzz.sh): FUZZ-START, FUZZ-LOAD ok|FAIL <detail>,
 # FUZZ-BEGIN <name>, the fuzzer's own output (ending in "fuzz: N ops, R reports"),
 # FUZZ-END <name> rc=<status>, FUZZ-UNLOAD ok|FAIL <detail>, FUZZ-FINISH; then the
@@ -50,11 +51,15 @@ run_fuzzer() {
 	echo "FUZZ-END $name rc=$?"
 }
 
-if [ $loaded = 1 ]; then
+if [ $loaded = 1 ] && [ "${FUZZ_IOCTL_SECONDS:-0}" -gt 0 ]; then
+	# shellcheck disable=SC2086
 	run_fuzzer ioctl "$FUZZ_IOCTL_SECONDS" \
-		$F/ioctl_fuzz -s "$SEED" -t "$THREADS" -d "$FUZZ_IOCTL_SECONDS"
+		$F/ioctl_fuzz -s "$SEED" -t "$THREADS" -d "$FUZZ_IOCTL_SECONDS" $FUZZ_IOCTL_ARGS
+fi
+if [ $loaded = 1 ] && [ "${FUZZ_GUEST_SECONDS:-0}" -gt 0 ]; then
+	# shellcheck disable=SC2086
 	run_fuzzer guest "$FUZZ_GUEST_SECONDS" \
-		$F/guest_fuzz -s "$SEED" -d "$FUZZ_GUEST_SECONDS"
+		$F/guest_fuzz -s "$SEED" -d "$FUZZ_GUEST_SECONDS" $FUZZ_GUEST_ARGS
 fi
 
 # Every fd is closed: the module must unload (a leaked reference would not).

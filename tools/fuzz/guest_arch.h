@@ -16,6 +16,7 @@
 
 struct gcase {
 	struct rng *r;
+	struct rng *extra;	/* for set-up choices added later (keeps r's cases) */
 	struct guest *g;
 	uint8_t *mem;		/* host view of guest RAM at GPA 0 */
 	unsigned int mode;	/* index into mode_names */
@@ -35,6 +36,8 @@ struct guest_arch {
 	void (*prepare)(struct gcase *c);
 	/* Registers for the mode (vCPU created); false (errno set) on failure. */
 	bool (*enter)(struct gcase *c);
+	/* Optional: VM set-up (in-kernel devices), before the vCPU exists. */
+	void (*vm_setup)(struct gcase *c);
 	/* Optional: vCPU set-up such as CPUID, done before enter(). */
 	void (*vcpu_setup)(struct gcase *c);
 	/* Offset of the code in mem, for -v dumps. */

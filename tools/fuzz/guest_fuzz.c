@@ -135,10 +135,12 @@ static void run_case(uint64_t k)
 	struct guest g = { .kvm = F.kvm, .vm = -1, .vcpu = -1 };
 	struct gcase c = { .g = &g, .mem = F.mem, .verbose = F.verbose };
 	unsigned int nexits = 0;
-	struct rng r;
+	struct rng r, extra;
 
 	rng_init(&r, F.seed, 0, k);
+	rng_init(&extra, F.seed, 1, k);
 	c.r = &r;
+	c.extra = &extra;
 	c.mode = F.mode >= 0 ? (unsigned int)F.mode :
 		 (unsigned int)rng_below(&r, guest_arch.nmodes);
 	c.random_bytes = rng_pct(&r, 30);
@@ -161,6 +163,8 @@ static void run_case(uint64_t k)
 		finding(k, &c, "memslot set-up failed", errno, 0);
 		goto out;
 	}
+	if (guest_arch.vm_setup)
+		guest_arch.vm_setup(&c);
 	g.vcpu = ioctl(g.vm, KVM_CREATE_VCPU, 0);
 	ops(3);
 	if (g.vcpu < 0) {

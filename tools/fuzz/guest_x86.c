@@ -11,7 +11,8 @@
  *   0x00f00  HLT stub: hlt; jmp hlt
  *   0x02000  32-bit IDT, 0x3000 64-bit IDT (gates to the stub, or zero)
  *   0x04000  the case's code (stack below 0x8000)
- *   0x10000  4-level page tables identity-mapping 4 MiB (2 MiB pages)
+ *   0x10000  4-level page tables identity-mapping 4 MiB and the IOAPIC and
+ *            LAPIC pages at 0xfec00000/0xfee00000 (2 MiB pages)
  *   0x20000  data (zero or random)
  *   0xa0000 - 0xfffff  no memslot: MMIO
  *   0x100000 - 0x3fffff  RAM; above 4 MiB, MMIO (or unmapped in long mode)
@@ -39,6 +40,7 @@
 #define HOLE_GPA	0xa0000
 #define HIGH_GPA	0x100000
 #define MEM_SIZE	(4 * MiB)
+#define PD_HI_GPA	0x13000		/* the PD of 3-4 GiB */
 
 enum { M_REAL, M_PM32, M_LM64 };
 
@@ -727,6 +729,10 @@ static void x86_prepare(struct gcase *c)
 	pdpt[0] = GUEST_PD_GPA | GUEST_PTE_P | GUEST_PTE_RW;
 	pd[0] = GUEST_PTE_P | GUEST_PTE_RW | GUEST_PTE_PS;
 	pd[1] = (2 * MiB) | GUEST_PTE_P | GUEST_PTE_RW | GUEST_PTE_PS;
+	pdpt[3] = PD_HI_GPA | GUEST_PTE_P | GUEST_PTE_RW;
+	for (uint64_t a = 0xfec00000; a <= 0xfee00000; a += 2 * MiB)
+		((uint64_t *)(m + PD_HI_GPA))[(a >> 21) & 511] =
+			a | GUEST_PTE_P | GUEST_PTE_RW | GUEST_PTE_PS;
 	if (rng_pct(r, 30))
 		rng_fill(r, m + DATA_GPA, HOLE_GPA - DATA_GPA);
 
@@ -747,6 +753,18 @@ static void x86_prepare(struct gcase *c)
 	default:
 		break;
 	}
+}
+
+/* Some cases get the in-kernel irqchip (LAPIC, IOAPIC, PIC) and PIT. */
+static void x86_vm_setup(struct gcase *c)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+
+	if (!rng_pct(c->extra, 30))
+		return;
+	ioctl(c->g->vm, KVM_CREATE_IRQCHIP, 0);
+	if (rng_pct(c->extra, 30))
+		ioctl(c->g->vm, KVM_CREATE_PIT2, &pit);
 }
 
 static void x86_vcpu_setup(struct gcase *c)
@@ -789,6 +807,7 @@ const struct guest_arch guest_arch = {
 	.set_slots = x86_set_slots,
 	.prepare = x86_prepare,
 	.enter = x86_enter,
+	.vm_setup = x86_vm_setup,
 	.vcpu_setup = x86_vcpu_setup,
 	.code_gpa = CODE_GPA,
 };

@@ -81,6 +81,10 @@ struct thr {
 
 static struct thr thr[MAX_THREADS];
 
+/* How the ioctls ended: [0] success, [e] errno e (the last one: others). */
+#define NERR 160
+static _Atomic uint64_t results[NERR];
+
 /* ---------------------------------------------------------------- fds */
 
 static int slot_pick(struct rng *r, int kinds, int *kind)
@@ -129,6 +133,7 @@ static long xioctl(struct thr *t, int fd, unsigned long nr, unsigned long arg)
 	long ret;
 
 	ret = ioctl(fd, nr, arg);
+	atomic_fetch_add(&results[ret >= 0 ? 0 : errno > 0 && errno < NERR ? errno : NERR - 1], 1);
 	atomic_fetch_add(&t->w.ops, 1);
 	if (verbose)
 		out(2, "[t%d #%llu] ioctl(%d, %s %#lx, %#lx) = %ld (%d)\n",
@@ -585,20 +590,36 @@ static void op_dup(struct thr *t, struct rng *r)
 	}
 }
 
+/* The kind of fd an ioctl number is meant for (KVM's numbering). */
+static int pref_kind(unsigned long nr)
+{
+	unsigned int n = _IOC_NR(nr);
+
+	if (_IOC_TYPE(nr) != KVMIO)
+		return K_ANY;
+	if (n < 0x10)
+		return K_SYS | K_VCPU;		/* KVM_GET_MSRS is both */
+	if (n >= 0xe1 && n <= 0xe3)
+		return K_DEV | K_VM | K_VCPU;	/* device attributes */
+	if ((n >= 0x40 && n < 0x80) || n == 0x9f || n == 0xa0 || n == 0xc0 ||
+	    n == 0xe0 || n == 0xa3)
+		return K_VM;
+	return K_VCPU;
+}
+
 static void op_ioctl(struct thr *t, struct rng *r, bool known)
 {
-	int kind = 0, fd = slot_pick(r, K_ANY, &kind);
+	int kind = 0, fd;
 	unsigned long nr, arg;
 	uint8_t *p = NULL;
 	size_t len;
 
-	if (fd < 0)
-		fd = t->kvm;
 	if (known) {
 		unsigned int i = rng_below(r, ARRAY_SIZE(ioctls));
 
 		nr = ioctls[i].nr;
 		t->what = ioctls[i].name;
+		fd = slot_pick(r, rng_pct(r, 75) ? pref_kind(nr) : K_ANY, &kind);
 	} else {
 		switch (rng_below(r, 3)) {
 		case 0:
@@ -615,7 +636,10 @@ static void op_ioctl(struct thr *t, struct rng *r, bool known)
 			break;
 		}
 		t->what = "random";
+		fd = slot_pick(r, rng_pct(r, 50) ? pref_kind(nr) : K_ANY, &kind);
 	}
+	if (fd < 0)
+		fd = t->kvm;
 	if (nr == KVM_CREATE_VM && fd == t->kvm)
 		kind = K_SYS;
 	if (_IOC_DIR(nr) == _IOC_NONE) {
@@ -992,6 +1016,19 @@ int main(int argc, char **argv)
 		for (unsigned int i = 0; i < nthreads; i++)
 			close(thr[i].kvm);
 		sleep(1);
+	}
+	{
+		char line[1024];
+		size_t n = 0;
+
+		n += snprintf(line, sizeof(line), "ioctl results: ok %llu",
+			      (unsigned long long)atomic_load(&results[0]));
+		for (int e = 1; e < NERR && n < sizeof(line) - 64; e++)
+			if (atomic_load(&results[e]))
+				n += snprintf(line + n, sizeof(line) - n, ", %s %llu",
+					      strerrorname_np(e) ? strerrorname_np(e) : "other",
+					      (unsigned long long)atomic_load(&results[e]));
+		out(1, "%s: %s\n", PROG, line);
 	}
 	reports = report_end(&kr, PROG) + hangs;
 	out(1, "%s: %llu ops in %llu ms, seed %#llx\n", PROG,
