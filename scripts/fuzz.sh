@@ -86,7 +86,7 @@ grep -q '^FUZZ-LOAD ok' "$log" || extra "the $impl KVM modules did not load (see
 for f in ioctl guest; do
 	sect=$(sed -n "/^FUZZ-BEGIN $f\$/,/^FUZZ-END $f /p" "$log")
 	[ -n "$sect" ] || continue
-	echo "$sect" | grep -E '(seed|FINDING|kernel report|kmemleak|cases|ops in|results)' |
+	echo "$sect" | grep -E '(seed|FINDING|kernel report|kmemleak|cases|ops in|results|_fuzz:   )' |
 		grep -v '^fuzz: ' | sed "s/^/# /" || true
 	line=$(echo "$sect" | grep -E '^fuzz: [0-9]+ ops, [0-9]+ reports$' | tail -n1 || true)
 	if [ -z "$line" ]; then

@@ -220,6 +220,32 @@ bool probe_write(volatile uint8_t *p, size_t len, struct rng *r)
 
 /* ------------------------------------------------------------- monitor */
 
+void worker_init(struct worker *w)
+{
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+}
+
+/* Where a blocked thread sits in the kernel (/proc/.../stack), for the report. */
+static void dump_stack_of(const char *prog, int tid)
+{
+	static char buf[4096];
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stack", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+		out(1, "%s:   %s\n", prog, l);
+}
+
 static const char *alarm_prog = "fuzz";
 
 static void alarm_handler(int sig)
@@ -256,10 +282,12 @@ unsigned int monitor_workers(struct worker **w, unsigned int n,
 			    atomic_load(&w[i]->hang_reported) != (int)(idx + 1)) {
 				atomic_store(&w[i]->hang_reported, (int)(idx + 1));
 				hangs++;
-				out(1, "%s: FINDING hang: thread %d op %llu (%s) blocked for %u ms (seed %#llx)\n",
+				out(1, "%s: FINDING hang: thread %d op %llu (%s, ioctl %#lx) blocked for %u ms (seed %#llx); its kernel stack:\n",
 				    prog, w[i]->id, (unsigned long long)idx,
-				    atomic_load(&w[i]->op_name), hang_ms,
+				    atomic_load(&w[i]->op_name),
+				    atomic_load(&w[i]->nr), hang_ms,
 				    (unsigned long long)seed);
+				dump_stack_of(prog, atomic_load(&w[i]->tid));
 			}
 		}
 		if (!alive)

@@ -71,6 +71,8 @@ struct worker {
 	_Atomic uint64_t ops;		/* ops done */
 	_Atomic int done;
 	_Atomic int hang_reported;
+	_Atomic int tid;		/* kernel thread id, for its stack */
+	_Atomic unsigned long nr;	/* the ioctl under way, if any */
 	int id;
 };
 
@@ -86,6 +88,9 @@ static inline void worker_end(struct worker *w)
 {
 	atomic_store(&w->op_start, 0);
 }
+
+/* In the worker thread itself, once. */
+void worker_init(struct worker *w);
 
 /*
  * Wait until every worker is done or hard_deadline_ns passes. A worker in

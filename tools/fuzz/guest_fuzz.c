@@ -4,10 +4,11 @@
  * code, one fresh VM per case, in each of the architecture's modes (x86:
  * real mode, 32-bit protected mode, 64-bit long mode; see guest_x86.c).
  *
- *   guest_fuzz [-s seed] [-d seconds] [-n cases] [-c first-case] [-m mode] [-v]
+ *   guest_fuzz [-s seed] [-d seconds] [-n cases] [-c first-case] [-m mode] [-v] [-p]
  *
  * Case k is drawn from its own PRNG stream (seed, k): `-s S -c k -n 1 -v`
- * runs exactly that case again and dumps its code and exits. Each case runs
+ * runs exactly that case again and dumps its code and exits; -p prints a
+ * line as each case starts (to find the case a dead host died in). Each case runs
  * KVM_RUN until a terminal exit, at most MAX_EXITS exits, with a kick timer
  * that ends a guest still running after CASE_MS with EINTR. Every exit must
  * be a defined one (IO, MMIO, HLT, SHUTDOWN, INTERNAL_ERROR, FAIL_ENTRY,
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@
 static struct {
 	uint64_t seed, first, ncases, deadline;
 	int mode;		/* -1: random per case */
-	bool verbose;
+	bool verbose, progress;
 	int kvm;
 	uint8_t *mem;
 	long run_size;
@@ -146,6 +148,10 @@ static void run_case(uint64_t k)
 	c.random_bytes = rng_pct(&r, 30);
 	worker_begin(&F.w, k, "setup");
 	guest_arch.prepare(&c);
+	if (F.progress && !c.verbose)
+		out(1, "case %llu: %s, %s, cpu %d\n", (unsigned long long)k,
+		    guest_arch.mode_names[c.mode],
+		    c.random_bytes ? "random bytes" : "generated", sched_getcpu());
 	if (c.verbose) {
 		out(1, "case %llu: %s, %s\n", (unsigned long long)k,
 		    guest_arch.mode_names[c.mode],
@@ -199,7 +205,9 @@ static void run_case(uint64_t k)
 		long ret;
 
 		kick_arm(&F.kick, CASE_MS, 20);
+		atomic_store(&F.w.nr, KVM_RUN);
 		ret = ioctl(g.vcpu, KVM_RUN, 0);
+		atomic_store(&F.w.nr, 0);
 		kick_disarm(&F.kick);
 		F.runs++;
 		ops(1);
@@ -229,6 +237,7 @@ out:
 static void *worker_main(void *arg)
 {
 	(void)arg;
+	worker_init(&F.w);
 	kick_init(&F.kick);
 	for (uint64_t k = F.first; !F.ncases || k < F.first + F.ncases; k++) {
 		if (now_ns() >= F.deadline)
@@ -241,7 +250,7 @@ static void *worker_main(void *arg)
 
 static void usage(void)
 {
-	out(2, "usage: %s [-s seed] [-d seconds] [-n cases] [-c first-case] [-m mode] [-v]\n",
+	out(2, "usage: %s [-s seed] [-d seconds] [-n cases] [-c first-case] [-m mode] [-v] [-p]\n",
 	    PROG);
 	exit(2);
 }
@@ -256,7 +265,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	F.seed = rng_mix(now_ns() ^ getpid());
-	while ((opt = getopt(argc, argv, "s:d:n:c:m:v")) != -1) {
+	while ((opt = getopt(argc, argv, "s:d:n:c:m:vp")) != -1) {
 		switch (opt) {
 		case 's':
 			F.seed = strtoull(optarg, NULL, 0);
@@ -277,6 +286,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			F.verbose = true;
+			break;
+		case 'p':
+			F.progress = true;
 			break;
 		default:
 			usage();

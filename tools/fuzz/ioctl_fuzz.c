@@ -132,7 +132,9 @@ static long xioctl(struct thr *t, int fd, unsigned long nr, unsigned long arg)
 {
 	long ret;
 
+	atomic_store(&t->w.nr, nr);
 	ret = ioctl(fd, nr, arg);
+	atomic_store(&t->w.nr, 0);
 	atomic_fetch_add(&results[ret >= 0 ? 0 : errno > 0 && errno < NERR ? errno : NERR - 1], 1);
 	atomic_fetch_add(&t->w.ops, 1);
 	if (verbose)
@@ -877,6 +879,7 @@ static void *worker_main(void *arg)
 {
 	struct thr *t = arg;
 
+	worker_init(&t->w);
 	kick_init(&t->kick);
 	for (uint64_t k = 0; !t->max_ops || k < t->max_ops; k++) {
 		if (now_ns() >= t->deadline)
