@@ -569,7 +569,7 @@ static void e_mode(struct gen *g)
 		break;
 	default:	/* long -> compatibility mode, maybe paging off */
 		b1(g, 0x6a), b1(g, 0x08);			/* push 8 */
-		b1(g, 0x68), bn(g, here(g) + 7, 4);		/* push next */
+		b1(g, 0x68), bn(g, here(g) + 6, 4);		/* push next */
 		b1(g, 0x48), b1(g, 0xcb);			/* retfq */
 		g->bits = 32;
 		if (rng_pct(r, 60)) {
