@@ -274,11 +274,22 @@ unsigned int monitor_workers(struct worker **w, unsigned int n,
 		for (unsigned int i = 0; i < n; i++) {
 			uint64_t s = atomic_load(&w[i]->op_start);
 			uint64_t idx = atomic_load(&w[i]->op_index);
+			uint64_t ms = s ? (t - s) / 1000000ULL : 0;
 
 			if (atomic_load(&w[i]->done))
 				continue;
 			alive++;
-			if (s && t - s > hang_ms * 1000000ULL &&
+			/* Slow (RCU grace periods under TCG): said, not counted. */
+			if (ms > SLOW_MS && ms <= hang_ms &&
+			    atomic_load(&w[i]->slow_reported) != (int)(idx + 1)) {
+				atomic_store(&w[i]->slow_reported, (int)(idx + 1));
+				out(1, "%s: slow: thread %d op %llu (%s, ioctl %#lx) blocked for %u ms; its kernel stack:\n",
+				    prog, w[i]->id, (unsigned long long)idx,
+				    atomic_load(&w[i]->op_name),
+				    atomic_load(&w[i]->nr), SLOW_MS);
+				dump_stack_of(prog, atomic_load(&w[i]->tid));
+			}
+			if (ms > hang_ms &&
 			    atomic_load(&w[i]->hang_reported) != (int)(idx + 1)) {
 				atomic_store(&w[i]->hang_reported, (int)(idx + 1));
 				hangs++;

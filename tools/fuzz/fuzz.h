@@ -71,6 +71,7 @@ struct worker {
 	_Atomic uint64_t ops;		/* ops done */
 	_Atomic int done;
 	_Atomic int hang_reported;
+	_Atomic int slow_reported;
 	_Atomic int tid;		/* kernel thread id, for its stack */
 	_Atomic unsigned long nr;	/* the ioctl under way, if any */
 	int id;
@@ -94,10 +95,13 @@ void worker_init(struct worker *w);
 
 /*
  * Wait until every worker is done or hard_deadline_ns passes. A worker in
- * one op for longer than hang_ms is reported (once per op) as a hang;
- * returns the number of hangs. An alarm() of last resort ends the
+ * one op for longer than SLOW_MS gets its kernel stack printed; longer
+ * than hang_ms, it is reported (once per op) as a hang. Returns the number
+ * of hangs. An alarm() of last resort ends the
  * process if this itself cannot return.
  */
+#define SLOW_MS		10000
+#define HANG_MS		60000
 unsigned int monitor_workers(struct worker **w, unsigned int n,
 			     uint64_t hard_deadline_ns, unsigned int hang_ms,
 			     const char *prog, uint64_t seed);

@@ -13,7 +13,7 @@
  * that ends a guest still running after CASE_MS with EINTR. Every exit must
  * be a defined one (IO, MMIO, HLT, SHUTDOWN, INTERNAL_ERROR, FAIL_ENTRY,
  * DEBUG, or INTR after a kick) with sane fields, and KVM_RUN may fail only
- * with EINTR; anything else, and a KVM_RUN blocked for 10 s, is a finding.
+ * with EINTR; anything else, and a KVM_RUN blocked for 60 s, is a finding.
  * The last line is
  *   fuzz: N ops, R reports
  * with R the findings plus the kernel reports logged during the run.
@@ -38,7 +38,6 @@
 #define PROG		"guest_fuzz"
 #define MAX_EXITS	64
 #define CASE_MS		100
-#define HANG_MS		10000
 
 static struct {
 	uint64_t seed, first, ncases, deadline;
@@ -314,7 +313,7 @@ int main(int argc, char **argv)
 		out(1, "%s: pthread_create failed\n", PROG);
 		return 2;
 	}
-	hangs = monitor_workers(&ws, 1, F.deadline + 60 * 1000000000ULL,
+	hangs = monitor_workers(&ws, 1, F.deadline + 90 * 1000000000ULL,
 				HANG_MS, PROG, F.seed);
 	if (!hangs)
 		pthread_join(tid, NULL);

@@ -12,7 +12,7 @@
  * seed gives every thread the same op sequence (with -t 1 the same run,
  * up to timing: kicks and the deadline). Every op runs with a kick timer
  * armed, so a blocked ioctl (KVM_RUN of a halted vCPU) ends with EINTR; a
- * monitor counts an op blocked for 10 s as a hang. The last line is
+ * monitor counts an op blocked for 60 s as a hang. The last line is
  *   fuzz: N ops, R reports
  * with R the kernel reports logged during the run plus the hangs.
  */
@@ -40,7 +40,6 @@
 #define NPOOL		4
 #define POOL_SIZE	(64 * 1024UL)
 #define SCRATCH_SIZE	(64 * 1024UL)
-#define HANG_MS		10000
 
 static const struct {
 	const char *name;
@@ -999,7 +998,7 @@ int main(int argc, char **argv)
 		for (unsigned int i = 0; i < nthreads; i++)
 			ws[i] = &thr[i].w;
 		hangs = monitor_workers(ws, nthreads,
-					start + (seconds + 60) * 1000000000ULL,
+					start + (seconds + 90) * 1000000000ULL,
 					HANG_MS, PROG, seed);
 	}
 	for (unsigned int i = 0; i < nthreads; i++) {
