@@ -80,17 +80,21 @@ ops=0 reps=0
 extra() { reps=$((reps + 1)); echo "# finding: $*"; }
 # Report headers in the kernel log, as the fuzzers count them.
 kernel_reports() {
-	grep -cE 'WARNING:|BUG:|Oops|KASAN|UBSAN|general protection fault|possible .*locking|kernel BUG|Kernel panic|INFO: task' "$1" || true
+	grep -cE 'WARNING:|BUG:|Oops|KASAN|UBSAN|general protection fault|possible .*locking|kernel BUG|Kernel panic|INFO: task|detected stall' "$1" || true
 }
+died=0
+grep -q '^NKVM-DONE' "$log" || died=1
 grep -q '^FUZZ-LOAD ok' "$log" || extra "the $impl KVM modules did not load (see $log)"
 for f in ioctl guest; do
 	sect=$(sed -n "/^FUZZ-BEGIN $f\$/,/^FUZZ-END $f /p" "$log")
 	[ -n "$sect" ] || continue
-	echo "$sect" | grep -E '(seed|FINDING|kernel report|kmemleak|cases|ops in|results|_fuzz:   )' |
+	echo "$sect" | grep -E '(seed|FINDING|slow:|kernel report|kmemleak|cases|ops in|results|_fuzz:   )' |
 		grep -v '^fuzz: ' | sed "s/^/# /" || true
 	line=$(echo "$sect" | grep -E '^fuzz: [0-9]+ ops, [0-9]+ reports$' | tail -n1 || true)
 	if [ -z "$line" ]; then
-		extra "${f}_fuzz did not finish ($(echo "$sect" | grep '^FUZZ-END' || echo 'no end marker'))"
+		# A dead guest is one finding below, not one per casualty.
+		[ $died = 1 ] && echo "# ${f}_fuzz did not finish: the guest died during it" ||
+			extra "${f}_fuzz did not finish ($(echo "$sect" | grep '^FUZZ-END' || echo 'no end marker'))"
 		continue
 	fi
 	n=$(echo "$line" | sed 's/^fuzz: \([0-9]*\) ops, \([0-9]*\) reports$/\1/')
@@ -98,14 +102,15 @@ for f in ioctl guest; do
 	echo "# ${f}_fuzz: $n ops, $r reports"
 	ops=$((ops + n)); reps=$((reps + r))
 done
-if grep -q '^FUZZ-LOAD ok' "$log"; then
+if grep -q '^FUZZ-LOAD ok' "$log" && [ $died = 0 ]; then
 	grep -q '^FUZZ-UNLOAD ok' "$log" || extra "the module did not unload after the run"
 fi
-if ! grep -q '^NKVM-DONE' "$log"; then
+if [ $died = 1 ]; then
 	k=$(kernel_reports "$log")
 	extra "the guest died (emulator status $rc, $k kernel report line(s) on the console)"
 	[ "$k" -gt 1 ] && reps=$((reps + k - 1))
-	grep -E 'WARNING:|BUG:|Oops|Kernel panic|RIP:' "$log" | head -n 20 | sed 's/^/#   | /' || true
+	grep -E 'WARNING:|BUG:|Oops|Kernel panic|RIP:|rcu: .*stall|^rcu: |^case [0-9]' "$log" | tail -n 20 |
+		sed 's/^/#   | /' || true
 fi
 echo "# seed $seed (again: NKVM_FUZZ_SEED=$seed make fuzz SECONDS=$secs KVM_IMPL=$impl)"
 echo "# total time $(($(date +%s) - t0)) s, console log: $log"

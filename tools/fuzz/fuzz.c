@@ -353,7 +353,8 @@ static bool report_header(const char *m, bool kmemleak)
 	       (has(m, "possible ") && has(m, "locking")) ||
 	       (!kmemleak && has(m, "unreferenced object")) ||
 	       has(m, "kernel BUG") ||
-	       has(m, "Kernel panic") || has(m, "INFO: task");
+	       has(m, "Kernel panic") || has(m, "INFO: task") ||
+	       has(m, "detected stall");
 }
 
 static unsigned int count_kmsg(int fd, bool kmemleak, const char *prog)
