@@ -25,7 +25,7 @@ KVM_IMPL ?= ours
 export KVM_IMPL
 
 .PHONY: all module selftests abi-check check check-host check-upstream check-debug demo bench \
-	sparse checkpatch clean
+	sparse checkpatch clean fuzz
 
 all: module
 
@@ -66,6 +66,10 @@ demo:
 
 bench:
 	@scripts/bench.sh
+
+# `make fuzz SECONDS=N`: both fuzzers in one guest boot (Documentation/fuzzing.md).
+fuzz:
+	@NKVM_FUZZ_SECONDS=$(if $(SECONDS),$(SECONDS),60) scripts/fuzz.sh
 
 clean:
 	rm -rf build
