@@ -291,6 +291,8 @@ static void svm_reset_seg(struct vmcb_seg *seg, u16 attrib)
 static const unsigned int svm_intercepts[] = {
 	INTERCEPT_EXCEPTION_OFFSET + MC_VECTOR,
 	INTERCEPT_EXCEPTION_OFFSET + UD_VECTOR,	/* VMCALL: hypercall.c */
+	/* As stock: a guest's #AC loop must not hold the CPU (svm_exit_ac). */
+	INTERCEPT_EXCEPTION_OFFSET + AC_VECTOR,
 	INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_RDPMC,
 	INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT, INTERCEPT_INVLPGA,
 	INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN,
@@ -703,6 +705,19 @@ static int svm_exit_mc(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 1;
 }
 
+/*
+ * #AC and #DB are intercepted always, as stock does: an exception raised
+ * again while it is being delivered (#AC on a misaligned stack, #DB on a
+ * breakpoint over the IDT or the stack) loops inside the CPU, which then
+ * takes no interrupt and hangs the host (CVE-2015-5307, CVE-2015-8104).
+ * The exit ends the loop; the exception goes back to the guest.
+ */
+static int svm_exit_ac(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	svm_inject_exception(xv, AC_VECTOR, true, 0);
+	return 1;
+}
+
 static int svm_exit_invd(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	/* Dropping the host's caches is not the guest's to do: a no-op. */
@@ -1023,12 +1038,12 @@ static void svm_debug_enter(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	unsigned int db = INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR;
 	unsigned int bp = INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR;
 
+	/* Intercepted even without a debugger: see svm_exit_ac(). */
+	svm_set_intercept(sv->vmcb, db);
 	if (svm_debugger_db(xv)) {
-		svm_set_intercept(sv->vmcb, db);
 		/* The exit then reports what this #DB set, alone. */
 		save->dr6 = NKVM_X86_DR6_RESET;
 	} else {
-		svm_clr_intercept(sv->vmcb, db);
 		save->dr6 = xv->dbg.dr6;
 	}
 	if (xv->dbg.control & KVM_GUESTDBG_USE_SW_BP)
@@ -1095,7 +1110,7 @@ static int svm_exit_db(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	struct vmcb_save_area *save = &sv->vmcb->save;
 
 	if (!svm_debugger_db(xv)) {
-		/* Not intercepted then; should it happen, the guest's. */
+		/* The guest's own #DB: back to it (svm_exit_ac() says why). */
 		xv->dbg.dr6 = save->dr6;
 		svm_inject_exception(xv, DB_VECTOR, false, 0);
 		return 1;
@@ -1178,6 +1193,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR]	= svm_exit_bp,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_exit_mc,
+	[SVM_EXIT_EXCP_BASE + AC_VECTOR]	= svm_exit_ac,
 	[SVM_EXIT_EXCP_BASE + UD_VECTOR]	= svm_exit_ud_excp,
 	[SVM_EXIT_INTR]				= svm_exit_intr,
 	[SVM_EXIT_NMI]				= svm_exit_reenter,
