@@ -12,8 +12,10 @@
 #      NKVM_FUZZ_ONLY     ioctl or guest: run only that fuzzer (for the whole N)
 #      NKVM_FUZZ_IOCTL_ARGS, NKVM_FUZZ_GUEST_ARGS  more options for that fuzzer, after
 #                         ours (e.g. "-c 262 -n 1 -v": one guest case, verbose)
-#      NKVM_FUZZ_KERNEL   reserved for the debug kernel (issue 6): not used yet,
-#                         the guest boots the stock Debian kernel of scripts/boot.sh
+#      NKVM_FUZZ_KERNEL   debug (default for ours): the KASAN/lockdep/kmemleak kernel of
+#                         scripts/debug-kernel.sh (Documentation/debug-kernel.md), with
+#                         nkvm.ko built against it; stock (always for KVM_IMPL=stock,
+#                         whose modules only load there): the pinned Debian kernel
 #      NKVM_CACHE, NKVM_QEMU_MEM, NKVM_BOOT_TIMEOUT (N + 300 here)
 # Logs: build/fuzz/ (console.log holds everything the guest printed).
 set -euo pipefail
@@ -41,19 +43,31 @@ rm -rf "$out"; mkdir -p "$out"
 t0=$(date +%s)
 jobs=$(nproc 2>/dev/null || echo 2)
 
-if [ -n "${NKVM_FUZZ_KERNEL:-}" ]; then
-	note "NKVM_FUZZ_KERNEL=$NKVM_FUZZ_KERNEL is not used yet: booting the stock kernel"
-fi
+kern=${NKVM_FUZZ_KERNEL:-debug}
+[ "$impl" = stock ] && kern=stock
+case "$kern" in debug|stock) ;; *) die "NKVM_FUZZ_KERNEL must be debug or stock, not '$kern'" ;; esac
 note "fuzz: $impl, $secs s ($ioctl_s s ioctl_fuzz with $threads threads, $guest_s s guest_fuzz), seed $seed"
 
 scripts/fetch.sh kdir x86_64 >/dev/null
 scripts/fetch.sh image x86_64 >/dev/null
-quietly "$out/build-module.log" make -j"$jobs" ARCH=x86_64 || die "nkvm.ko does not build"
+boot_kind=main ko=
+if [ "$kern" = debug ]; then
+	dk=$(scripts/debug-kernel.sh 2>"$out/debug-kernel.log") ||
+		{ cat "$out/debug-kernel.log" >&2; die "no debug kernel"; }
+	note "kernel: the debug kernel ($dk)"
+	ko=$NKVM_ROOT/build/debug/module/nkvm.ko
+	quietly "$out/build-module.log" make -j"$jobs" module ARCH=x86_64 KDIR="$dk/build" \
+		MODDIR="$NKVM_ROOT/build/debug/module" || die "nkvm.ko does not build for the debug kernel"
+	boot_kind=debug
+	export NKVM_KERNEL=$dk/bzImage NKVM_QEMU_MEM=${NKVM_QEMU_MEM:-2048}
+else
+	quietly "$out/build-module.log" make -j"$jobs" ARCH=x86_64 || die "nkvm.ko does not build"
+fi
 quietly "$out/build-fuzz.log" make -C tools/fuzz ARCH=x86_64 OUT="$out/bin" ||
 	die "tools/fuzz does not build"
 
 NKVM_RUN_SH=$NKVM_SCRIPTS/guest/fuzz-run.sh NKVM_INIT_TIMEOUT=$((NKVM_BOOT_TIMEOUT - 30)) \
-	quietly "$out/payload.log" scripts/payload.sh x86_64 "$impl" main "$out/payload" ||
+	NKVM_KO=${ko:-} quietly "$out/payload.log" scripts/payload.sh x86_64 "$impl" "$boot_kind" "$out/payload" ||
 	die "scripts/payload.sh failed"
 rm -rf "$out/payload/bin"
 mkdir -p "$out/payload/fuzz"
