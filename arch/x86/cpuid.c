@@ -64,33 +64,46 @@ static u32 cpuid_mask(u32 leaf, int reg)
 	return 0;
 }
 
+/* The CPUID leaf (subleaf 0) and register of an X86_FEATURE_* word. */
+static bool cpuid_feature_reg(unsigned int feature, u32 *leaf, int *reg)
+{
+	static const struct {
+		u8 word;
+		u32 leaf;
+		int reg;
+	} words[] = {
+		{ CPUID_1_EDX, 1, R_EDX },
+		{ CPUID_1_ECX, 1, R_ECX },
+		{ CPUID_7_0_EBX, 7, R_EBX },
+		{ CPUID_7_ECX, 7, R_ECX },
+		{ CPUID_7_EDX, 7, R_EDX },
+		{ CPUID_8000_0001_EDX, 0x80000001, R_EDX },
+		{ CPUID_8000_0001_ECX, 0x80000001, R_ECX },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		if (words[i].word == feature / 32) {
+			*leaf = words[i].leaf;
+			*reg = words[i].reg;
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * A host feature (X86_FEATURE_*) that KVM_GET_SUPPORTED_CPUID offers too:
  * what userspace may turn on, e.g. through CR4, before any CPUID is set.
  */
 bool nkvm_x86_supports(unsigned int feature)
 {
-	static const struct {
-		u8 word;
-		u32 leaf;
-		u32 reg;
-	} words[] = {
-		{ CPUID_1_EDX, 1, R_EDX },
-		{ CPUID_1_ECX, 1, R_ECX },
-		{ CPUID_7_0_EBX, 7, R_EBX },
-		{ CPUID_7_ECX, 7, R_ECX },
-		{ CPUID_8000_0001_EDX, 0x80000001, R_EDX },
-		{ CPUID_8000_0001_ECX, 0x80000001, R_ECX },
-	};
-	unsigned int i;
+	u32 leaf;
+	int reg;
 
-	if (!boot_cpu_has(feature))
+	if (!boot_cpu_has(feature) || !cpuid_feature_reg(feature, &leaf, &reg))
 		return false;
-	for (i = 0; i < ARRAY_SIZE(words); i++)
-		if (words[i].word == feature / 32)
-			return cpuid_mask(words[i].leaf, words[i].reg) &
-			       BIT(feature & 31);
-	return false;
+	return cpuid_mask(leaf, reg) & BIT(feature & 31);
 }
 
 static void cpuid_host(struct kvm_cpuid_entry2 *e, u32 leaf, u32 index)
@@ -268,37 +281,20 @@ static const struct kvm_cpuid_entry2 *cpuid_find(struct nkvm_x86_vcpu *xv,
 	return NULL;
 }
 
-/* The vCPU's table announces a feature (of the words listed here). */
+/* The vCPU's table announces a feature (of cpuid_feature_reg()'s words). */
 bool nkvm_x86_guest_has(struct nkvm_x86_vcpu *xv, unsigned int feature)
 {
-	static const struct {
-		u8 word;
-		u32 leaf;
-		u32 reg;
-	} words[] = {
-		{ CPUID_1_EDX, 1, R_EDX },
-		{ CPUID_1_ECX, 1, R_ECX },
-		{ CPUID_7_0_EBX, 7, R_EBX },
-		{ CPUID_7_ECX, 7, R_ECX },
-		{ CPUID_7_EDX, 7, R_EDX },
-		{ CPUID_8000_0001_EDX, 0x80000001, R_EDX },
-		{ CPUID_8000_0001_ECX, 0x80000001, R_ECX },
-	};
 	const struct kvm_cpuid_entry2 *e;
-	unsigned int i;
-	u32 val;
+	u32 leaf, val;
+	int reg;
 
-	for (i = 0; i < ARRAY_SIZE(words); i++) {
-		if (words[i].word != feature / 32)
-			continue;
-		e = cpuid_find(xv, words[i].leaf, 0);
-		if (!e)
-			return false;
-		val = words[i].reg == R_EBX ? e->ebx :
-		      words[i].reg == R_ECX ? e->ecx : e->edx;
-		return val & BIT(feature & 31);
-	}
-	return false;
+	if (!cpuid_feature_reg(feature, &leaf, &reg))
+		return false;
+	e = cpuid_find(xv, leaf, 0);
+	if (!e)
+		return false;
+	val = reg == R_EBX ? e->ebx : reg == R_ECX ? e->ecx : e->edx;
+	return val & BIT(feature & 31);
 }
 
 /* The XCR0 components leaf 0xD offers, as far as nkvm supports them. */
