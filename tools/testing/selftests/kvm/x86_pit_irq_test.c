@@ -31,17 +31,7 @@ asm(".pushsection .rodata\n"
     "	cli\n"
     "	movw $(irq_handler - irq_guest + 0x1000), 0x80\n"
     "	movw $0, 0x82\n"
-    /* ICW1-4: edge, cascade, vector base 0x20, slave on IR2, 8086 mode. */
-    "	mov $0x11, %al\n"
-    "	out %al, $0x20\n"
-    "	mov $0x20, %al\n"
-    "	out %al, $0x21\n"
-    "	mov $0x04, %al\n"
-    "	out %al, $0x21\n"
-    "	mov $0x01, %al\n"
-    "	out %al, $0x21\n"
-    "	mov $0xfe, %al\n"
-    "	out %al, $0x21\n"
+    GUEST_PIC_INIT_IRQ0
     "	mov $0xff, %al\n"
     "	out %al, $0xa1\n"
     /* Counter 0: LSB then MSB, mode 2. */

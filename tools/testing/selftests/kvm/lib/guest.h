@@ -66,6 +66,22 @@ void guest_idt_gate(void *mem, __u64 idt_gpa, unsigned int vec,
 		    __u32 handler);
 /* KVM_RUN to the next exit: the byte an OUT carries, or -1 on another exit. */
 int guest_out_byte(struct guest *g);
+/*
+ * Guest code (AT&T, for asm() strings): program the master 8259 with
+ * ICW1-4 (edge, cascade, vectors 0x20-0x27, slave on IR2, 8086 mode) and
+ * unmask IRQ 0 only. Clobbers AL.
+ */
+#define GUEST_PIC_INIT_IRQ0						\
+	"	mov $0x11, %al\n"						\
+	"	out %al, $0x20\n"						\
+	"	mov $0x20, %al\n"						\
+	"	out %al, $0x21\n"						\
+	"	mov $0x04, %al\n"						\
+	"	out %al, $0x21\n"						\
+	"	mov $0x01, %al\n"						\
+	"	out %al, $0x21\n"						\
+	"	mov $0xfe, %al\n"						\
+	"	out %al, $0x21\n"
 #endif
 void guest_destroy(struct guest *g);
 /* "IO", "HLT", ... or the number, for diagnostics. */
