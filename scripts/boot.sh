@@ -8,6 +8,8 @@
 #      NKVM_KERNEL (x86_64: boot this kernel image instead of the pinned Debian one;
 #      make check-debug's debug kernel)
 #      NKVM_RELOADS (module_reload_test's cycles: a longer timeout and kernel log)
+#      NKVM_QEMU_MONITOR (a socket path: QEMU's monitor listens there, for looking at
+#      a frozen guest: `info registers -a`; see Documentation/fuzzing.md)
 # Serialized with every other emulator run through flock on /tmp/nkvm-emulator.lock.
 # The console goes to <logfile> with \r stripped. Exit status is QEMU's (124: timed out).
 set -euo pipefail
@@ -38,6 +40,7 @@ fi
 
 common=(-smp 2 -m "$mem" -accel "tcg,thread=${NKVM_TCG_THREAD:-single}" -nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd")
+[ -z "${NKVM_QEMU_MONITOR:-}" ] || common+=(-monitor "unix:$NKVM_QEMU_MONITOR,server,nowait")
 case "$ARCH_N" in
 x86_64)
 	qemu=qemu-system-x86_64; cpu=max
