@@ -161,6 +161,8 @@ int nkvm_x86_write_linear(struct nkvm_x86_vcpu *xv,
 
 #define REX_W	0x8
 #define REX_R	0x4
+#define REX_X	0x2
+#define REX_B	0x1
 
 static int emu_next(struct nkvm_x86_insn *in, u8 *b)
 {
@@ -196,36 +198,50 @@ static int emu_skip(struct nkvm_x86_insn *in, unsigned int n)
 	return 0;
 }
 
-/* ModRM with a memory operand, and the SIB and displacement after it. */
-static int emu_modrm(struct nkvm_x86_insn *in)
+/* A displacement of size bytes, sign-extended. */
+static int emu_disp(struct nkvm_x86_insn *in, unsigned int size)
+{
+	return emu_imm(in, size, &in->disp);
+}
+
+/* ModRM, and for a memory operand the SIB and displacement after it. */
+static int emu_modrm_any(struct nkvm_x86_insn *in)
 {
 	unsigned int mod, rm;
-	u8 sib;
 
 	if (emu_next(in, &in->modrm))
 		return -EINVAL;
 	mod = in->modrm >> 6;
 	rm = in->modrm & 7;
+	in->disp = 0;
 	if (mod == 3)
-		return -EINVAL;		/* a register: cannot be MMIO */
+		return 0;
 
 	if (in->adsz == 2) {
 		if (mod == 1)
-			return emu_skip(in, 1);
+			return emu_disp(in, 1);
 		if (mod == 2 || (mod == 0 && rm == 6))
-			return emu_skip(in, 2);
+			return emu_disp(in, 2);
 		return 0;
 	}
 	if (rm == 4) {
-		if (emu_next(in, &sib))
+		if (emu_next(in, &in->sib))
 			return -EINVAL;
-		if (mod == 0 && (sib & 7) == 5)
-			return emu_skip(in, 4);
+		if (mod == 0 && (in->sib & 7) == 5)
+			return emu_disp(in, 4);
 	}
 	if (mod == 1)
-		return emu_skip(in, 1);
+		return emu_disp(in, 1);
 	if (mod == 2 || (mod == 0 && rm == 5))
-		return emu_skip(in, 4);
+		return emu_disp(in, 4);
+	return 0;
+}
+
+/* ModRM that must name memory: a register cannot be MMIO. */
+static int emu_modrm(struct nkvm_x86_insn *in)
+{
+	if (emu_modrm_any(in) || (in->modrm >> 6) == 3)
+		return -EINVAL;
 	return 0;
 }
 
@@ -363,6 +379,7 @@ static int emu_prefixes(struct nkvm_x86_insn *in)
 			in->seg = NKVM_SEG_FS + (b & 1);
 			break;
 		case 0xf0:
+			in->lock = true;
 			break;
 		case 0xf2: case 0xf3:
 			in->rep = b;
@@ -526,6 +543,127 @@ static int emu_decode(struct nkvm_x86_vcpu *xv, struct nkvm_x86_insn *in,
 	default:
 		return -EINVAL;
 	}
+}
+
+/* GPR encodings that the effective address needs by name. */
+enum { EMU_BX = 3, EMU_SP = 4, EMU_BP = 5, EMU_SI = 6, EMU_DI = 7 };
+
+/*
+ * The effective address of the ModRM memory operand, truncated to the
+ * address size, and the segment it defaults to (SS when rBP or rSP is the
+ * base). Call after the whole instruction is decoded: a RIP-relative
+ * operand counts from the next instruction.
+ */
+static u64 emu_ea(struct nkvm_x86_vcpu *xv, const struct nkvm_x86_insn *in,
+		  int *seg)
+{
+	/* 16-bit forms by r/m: base and index, -1 for none. */
+	static const s8 base16[8] = {
+		EMU_BX, EMU_BX, EMU_BP, EMU_BP, -1, -1, EMU_BP, EMU_BX,
+	};
+	static const s8 index16[8] = {
+		EMU_SI, EMU_DI, EMU_SI, EMU_DI, EMU_SI, EMU_DI, -1, -1,
+	};
+	unsigned int mod = in->modrm >> 6, rm = in->modrm & 7;
+	unsigned int base, index;
+	u64 ea = in->disp;
+	int b;
+
+	*seg = NKVM_SEG_DS;
+	if (in->adsz == 2) {
+		b = (mod == 0 && rm == 6) ? -1 : base16[rm];
+		if (b >= 0)
+			ea += *emu_gpr(xv, b);
+		if (b == EMU_BP)
+			*seg = NKVM_SEG_SS;
+		if (index16[rm] >= 0)
+			ea += *emu_gpr(xv, index16[rm]);
+		return (u16)ea;
+	}
+	if (rm == 4) {
+		index = ((in->sib >> 3) & 7) | ((in->rex & REX_X) ? 8 : 0);
+		base = (in->sib & 7) | ((in->rex & REX_B) ? 8 : 0);
+		if (index != EMU_SP)
+			ea += *emu_gpr(xv, index) << (in->sib >> 6);
+		if (mod == 0 && (in->sib & 7) == 5)
+			return nkvm_x86_str_mask(in->adsz, ea);
+	} else if (mod == 0 && rm == 5) {
+		/* disp32 alone; in 64-bit mode, from the next RIP. */
+		if (in->mode64)
+			ea += nkvm_x86_insn_next_rip(in);
+		return nkvm_x86_str_mask(in->adsz, ea);
+	} else {
+		base = rm | ((in->rex & REX_B) ? 8 : 0);
+	}
+	ea += *emu_gpr(xv, base);
+	if (base == EMU_SP || base == EMU_BP)
+		*seg = NKVM_SEG_SS;
+	return nkvm_x86_str_mask(in->adsz, ea);
+}
+
+/* Control register writes. */
+
+#define LMSW_BITS	(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS)
+
+/*
+ * MOV CRn, r (0f 22 /r: the register is r/m whatever mod says, 32 or 64
+ * bits by the mode, and LOCK selects CR8 + n as on AMD) and LMSW r/m16
+ * (0f 01 /6). The prefixes are decoded already.
+ */
+static int emu_cr_write(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *s,
+			struct nkvm_x86_insn *in, struct nkvm_x86_cr_write *w)
+{
+	u16 msw = 0;
+	u64 la;
+	int seg;
+	u8 b;
+
+	if (in->opcode != 0x0f || emu_next(in, &b))
+		return -EINVAL;
+	switch (b) {
+	case 0x22:
+		if (emu_next(in, &in->modrm))
+			return -EINVAL;
+		w->cr = emu_modrm_reg(in) | (in->lock ? 8 : 0);
+		w->val = *emu_gpr(xv, (in->modrm & 7) |
+				  ((in->rex & REX_B) ? 8 : 0));
+		if (!in->mode64)
+			w->val = (u32)w->val;
+		break;
+	case 0x01:
+		if (emu_modrm_any(in) || ((in->modrm >> 3) & 7) != 6)
+			return -EINVAL;
+		if ((in->modrm >> 6) == 3) {
+			msw = *emu_gpr(xv, (in->modrm & 7) |
+				       ((in->rex & REX_B) ? 8 : 0));
+		} else {
+			la = emu_ea(xv, in, &seg);
+			la = nkvm_x86_str_linear(s, in->mode64, in->adsz,
+						 in->seg >= 0 ? in->seg : seg, la);
+			if (nkvm_x86_read_linear(xv, s, in->mode64, la, &msw,
+						 sizeof(msw)))
+				return -EFAULT;
+		}
+		/* The low four bits of CR0; PE can be set, not cleared. */
+		w->cr = 0;
+		w->val = (s->cr0 & ~(u64)(LMSW_BITS & ~X86_CR0_PE)) |
+			 (msw & LMSW_BITS);
+		break;
+	default:
+		return -EINVAL;
+	}
+	w->next_rip = nkvm_x86_insn_next_rip(in);
+	return 0;
+}
+
+int nkvm_x86_decode_cr_write(struct nkvm_x86_vcpu *xv,
+			     const struct kvm_sregs *sregs,
+			     struct nkvm_x86_insn *in,
+			     struct nkvm_x86_cr_write *w)
+{
+	if (nkvm_x86_decode_prefixes(xv, sregs, in))
+		return -EINVAL;
+	return emu_cr_write(xv, sregs, in, w);
 }
 
 void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,

@@ -114,6 +114,9 @@ struct nkvm_x86_insn {
 	unsigned int adsz;		/* address size, bytes */
 	u8 rex;
 	u8 modrm;
+	u8 sib;
+	bool lock;			/* an f0 prefix */
+	u64 disp;			/* ModRM displacement, sign-extended */
 	int seg;			/* segment override, or -1 */
 	u8 rep;				/* 0xf2, 0xf3 or 0 */
 	u8 opcode;			/* the first opcode byte */
@@ -147,6 +150,25 @@ int nkvm_x86_write_linear(struct nkvm_x86_vcpu *xv,
  */
 int nkvm_x86_translate(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs,
 		       u64 la, u64 *gpa);
+/* A guest instruction that writes a control register. */
+struct nkvm_x86_cr_write {
+	unsigned int cr;		/* n of CRn */
+	u64 val;			/* the value the CPU would write */
+	u64 next_rip;			/* RIP after the instruction */
+};
+
+/*
+ * Decode the instruction at CS:RIP that a control register intercept
+ * stopped: MOV to CRn or LMSW (with a register or memory operand; for
+ * LMSW, w->val is the whole new CR0). The value is not checked. 0,
+ * -EINVAL for another instruction (in holds its bytes for
+ * nkvm_x86_emulation_failure()) or -EFAULT when LMSW's operand is
+ * unreachable through the guest's page tables.
+ */
+int nkvm_x86_decode_cr_write(struct nkvm_x86_vcpu *xv,
+			     const struct kvm_sregs *sregs,
+			     struct nkvm_x86_insn *in,
+			     struct nkvm_x86_cr_write *w);
 /* KVM_EXIT_INTERNAL_ERROR, KVM_INTERNAL_ERROR_EMULATION, with the bytes. */
 void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,
 				const struct nkvm_x86_insn *in, u64 gpa);

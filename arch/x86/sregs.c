@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Validation of KVM_SET_SREGS: no combination of control registers, EFER
- * and segments that the hardware would refuse (or that no CPU can be in)
- * reaches a vendor.
+ * The rules of the special registers: no combination of control
+ * registers, EFER and segments that the hardware would refuse (or that no
+ * CPU can be in) reaches a vendor through KVM_SET_SREGS, and a guest's own
+ * write to CR0 or CR4 that a real CPU answers with #GP gets #GP.
  */
 #include <linux/kvm.h>
 #include <asm/apicdef.h>
@@ -62,6 +63,60 @@ static bool x86_apic_base_valid(u64 base, u64 pa_rsvd)
 		return false;
 	/* x2APIC mode needs the xAPIC enabled too. */
 	return !(base & X2APIC_ENABLE) || (base & MSR_IA32_APICBASE_ENABLE);
+}
+
+/*
+ * A guest's MOV to CR0 (or LMSW) from the state s: what the CPU refuses
+ * with #GP beyond the value's own rules. Turning paging on with EFER.LME
+ * enters long mode, which needs PAE and a code segment that is not 64-bit;
+ * 64-bit mode cannot turn paging off, nor can anyone while CR4.PCIDE is
+ * set. (PAE paging without LME would load the PDPTEs; the vendors do not
+ * intercept that case.)
+ */
+static bool x86_cr0_write_valid(const struct kvm_sregs *s, u64 cr0)
+{
+	bool was_paging = s->cr0 & X86_CR0_PG;
+
+	if (!x86_cr0_valid(cr0))
+		return false;
+	if (!was_paging && (cr0 & X86_CR0_PG) && (s->efer & EFER_LME))
+		return (s->cr4 & X86_CR4_PAE) && !s->cs.l;
+	if (was_paging && !(cr0 & X86_CR0_PG))
+		return !((s->efer & EFER_LMA) && s->cs.l) &&
+		       !(s->cr4 & X86_CR4_PCIDE);
+	return true;
+}
+
+/*
+ * A guest's MOV to CR4 from the state s: no reserved bit (the host's, and
+ * what the vCPU's CPUID makes reserved), long mode keeps PAE and its
+ * paging depth (LA57), and PCIDE is set only in long mode with CR3's low
+ * twelve bits clear.
+ */
+static bool x86_cr4_write_valid(const struct kvm_sregs *s, u64 cr4,
+				u64 cr4_rsvd)
+{
+	if ((cr4 & ~x86_cr4_allowed()) || (cr4 & cr4_rsvd))
+		return false;
+	if ((s->efer & EFER_LMA) &&
+	    (!(cr4 & X86_CR4_PAE) || ((cr4 ^ s->cr4) & X86_CR4_LA57)))
+		return false;
+	if ((cr4 & X86_CR4_PCIDE) && !(s->cr4 & X86_CR4_PCIDE) &&
+	    (!(s->efer & EFER_LMA) || (s->cr3 & 0xfff)))
+		return false;
+	return true;
+}
+
+bool nkvm_x86_cr_write_valid(const struct kvm_sregs *s, unsigned int cr,
+			     u64 val, u64 cr4_rsvd)
+{
+	switch (cr) {
+	case 0:
+		return x86_cr0_write_valid(s, val);
+	case 4:
+		return x86_cr4_write_valid(s, val, cr4_rsvd);
+	}
+	return false;
 }
 
 /* The same rules for the MSRs (msr.c). */

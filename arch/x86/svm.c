@@ -32,6 +32,7 @@
 #include <nkvm/iobus.h>
 
 #include "irqchip.h"
+#include "sregs.h"
 #include "svm.h"
 
 #include <linux/cpuhotplug.h>
@@ -299,6 +300,8 @@ static const unsigned int svm_intercepts[] = {
 	INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,
 	INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI, INTERCEPT_SKINIT,
 	INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+	/* Checked and emulated: svm_exit_cr_write(). */
+	INTERCEPT_SELECTIVE_CR0, INTERCEPT_CR4_WRITE,
 };
 
 /* The whole VMCB as after RESET (RIP, RFLAGS and GPRs come from xv->regs). */
@@ -338,6 +341,7 @@ static void svm_init_vmcb(struct svm_vcpu *sv)
 	save->gdtr.limit = 0xffff;
 	save->idtr.limit = 0xffff;
 
+	sv->efer = 0;
 	save->efer = EFER_SVME;
 	save->cr0 = RESET_CR0;
 	save->dr6 = RESET_DR6;
@@ -483,6 +487,34 @@ static void svm_data_seg_to_kvm(const struct vmcb_seg *s,
 		k->type |= 1;
 }
 
+/*
+ * EFER into the VMCB. LME goes there only while long mode is active: QEMU's
+ * TCG (7.2), at a #VMEXIT from a guest with LME set and paging and PAE
+ * off, refuses the host's CR0 as an entry into long mode without PAE and
+ * leaves the host CPU running with the guest's CR0. Real CPUs do not look
+ * at LME before paging goes on, which the CR0 intercept catches
+ * (svm_write_cr0()).
+ */
+static void svm_set_efer(struct svm_vcpu *sv, u64 efer)
+{
+	sv->efer = efer;
+	if (!(efer & EFER_LMA))
+		efer &= ~EFER_LME;
+	sv->vmcb->save.efer = efer | EFER_SVME;
+}
+
+/* CR0, checked already; with LME, paging on or off enters or leaves long mode. */
+static void svm_write_cr0(struct svm_vcpu *sv, u64 cr0)
+{
+	sv->vmcb->save.cr0 = cr0;
+	if (!(sv->efer & EFER_LME))
+		return;
+	if (cr0 & X86_CR0_PG)
+		svm_set_efer(sv, sv->efer | EFER_LMA);
+	else
+		svm_set_efer(sv, sv->efer & ~EFER_LMA);
+}
+
 static void svm_get_sregs(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs)
 {
 	struct svm_vcpu *sv = xv->vendor;
@@ -515,7 +547,7 @@ static void svm_get_sregs(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs)
 	sregs->cr4 = save->cr4;
 	sregs->cr8 = xv->lapic ? nkvm_x86_lapic_get_cr8(xv) :
 			       sv->vmcb->control.int_ctl & V_TPR_MASK;
-	sregs->efer = save->efer & ~EFER_SVME;
+	sregs->efer = sv->efer;
 	/* With an in-kernel irqchip the local APIC holds its base. */
 	sregs->apic_base = xv->lapic ? nkvm_x86_lapic_get_base(xv) :
 				       sv->apic_base;
@@ -550,7 +582,7 @@ static void svm_set_sregs(struct nkvm_x86_vcpu *xv,
 	sv->vmcb->control.int_ctl |= sregs->cr8 & V_TPR_MASK;
 	if (xv->lapic)
 		nkvm_x86_lapic_set_cr8(xv, sregs->cr8);
-	save->efer = sregs->efer | EFER_SVME;
+	svm_set_efer(sv, sregs->efer);
 	if (xv->lapic)
 		nkvm_x86_lapic_set_base(xv, sregs->apic_base);
 	else
@@ -585,7 +617,7 @@ static int svm_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
 	u64 *field = svm_msr_field(sv, index);
 
 	if (index == MSR_EFER) {
-		*data = sv->vmcb->save.efer & ~EFER_SVME;
+		*data = sv->efer;
 		return 0;
 	}
 	if (!field)
@@ -600,7 +632,7 @@ static int svm_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
 	u64 *field = svm_msr_field(sv, index);
 
 	if (index == MSR_EFER) {
-		sv->vmcb->save.efer = *data | EFER_SVME;
+		svm_set_efer(sv, *data);
 		return 0;
 	}
 	if (!field)
@@ -978,6 +1010,37 @@ static int svm_exit_xsetbv(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	return 1;
 }
 
+/*
+ * MOV to CR0 that changes more than TS and MP, LMSW, and MOV to CR4. The
+ * CPU checked CPL and the mode; the value's rules are the x86 layer's
+ * (#GP), and without decode assists the instruction is decoded here.
+ */
+static int svm_exit_cr_write(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
+{
+	unsigned int cr = sv->vmcb->control.exit_code == SVM_EXIT_WRITE_CR4 ?
+			  4 : 0;
+	struct nkvm_x86_cr_write w;
+	struct nkvm_x86_insn in;
+	struct kvm_sregs sregs;
+
+	svm_get_sregs(xv, &sregs);
+	if (nkvm_x86_decode_cr_write(xv, &sregs, &in, &w) || w.cr != cr) {
+		nkvm_x86_emulation_failure(xv, &in, 0);
+		return 0;
+	}
+	if (!nkvm_x86_cr_write_valid(&sregs, cr, w.val,
+				     nkvm_x86_cpuid_cr4_rsvd(xv)))
+		return svm_exit_gp(xv, sv);
+	if (cr == 4)
+		sv->vmcb->save.cr4 = w.val;
+	else
+		svm_write_cr0(sv, w.val);
+	xv->regs.rip = w.next_rip;
+	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	nkvm_x86_insn_done(xv);
+	return 1;
+}
+
 /* The interrupt window requested by userspace opened: see svm_run(). */
 static int svm_exit_vintr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
@@ -1218,6 +1281,8 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_MONITOR]			= svm_exit_mwait,
 	[SVM_EXIT_MWAIT]			= svm_exit_mwait,
 	[SVM_EXIT_XSETBV]			= svm_exit_xsetbv,
+	[SVM_EXIT_CR0_SEL_WRITE]		= svm_exit_cr_write,
+	[SVM_EXIT_WRITE_CR4]			= svm_exit_cr_write,
 	[SVM_EXIT_RDPRU]			= svm_exit_ud,
 	[SVM_EXIT_RDTSCP]			= svm_exit_ud,
 	[SVM_EXIT_NPF]				= svm_exit_npf,

@@ -51,6 +51,11 @@ struct svm_vcpu {
 	u64 vmcb_pa;			/* (c) as VMRUN wants it */
 	unsigned long gprs[SVM_NR_GPRS]; /* [m] see enum svm_gpr */
 	u64 apic_base;			/* [m] MSR_IA32_APICBASE as set by userspace */
+	/*
+	 * [m] EFER as the guest sees it, without SVME. The VMCB's copy has
+	 * SVME, and LME only while LMA (svm_set_efer()).
+	 */
+	u64 efer;
 
 	/* [m] A port I/O exit that the next run completes. */
 	bool pio_pending;
