@@ -70,8 +70,8 @@ static bool x86_apic_base_valid(u64 base, u64 pa_rsvd)
  * with #GP beyond the value's own rules. Turning paging on with EFER.LME
  * enters long mode, which needs PAE and a code segment that is not 64-bit;
  * 64-bit mode cannot turn paging off, nor can anyone while CR4.PCIDE is
- * set. (PAE paging without LME would load the PDPTEs; the vendors do not
- * intercept that case.)
+ * set. (PAE paging without LME would load the PDPTEs, which are not
+ * checked here: with nested paging the CPU reads them on its walks.)
  */
 static bool x86_cr0_write_valid(const struct kvm_sregs *s, u64 cr0)
 {
@@ -163,3 +163,7 @@ bool nkvm_x86_sregs_valid(const struct kvm_sregs *s, u64 cr4_rsvd)
 			return false;
 	return true;
 }
+
+#ifdef NKVM_KUNIT
+#include "tests/sregs_kunit.c"
+#endif

@@ -15,17 +15,20 @@
  *    only when TIF_NEED_FPU_LOAD says something else used them. XSETBV is
  *    intercepted and validated by fpu.c; the guest's XCR0 is loaded with
  *    interrupts off right before VMRUN and the host's right after.
- *  - Control registers: the guest owns CR0/CR3/CR4 in the VMCB (no CR
- *    intercepts), so CR0 keeps CD|NW from reset, which real CPUs run
- *    uncached. MSR accesses are all intercepted and handled by the x86
- *    layer (msr.c), which asks svm_get_msr/svm_set_msr for the VMCB's.
+ *  - Control registers: CR0, CR3 and CR4 are the guest's own in the VMCB
+ *    (CR0 keeps CD|NW from reset, which real CPUs run uncached). Writes
+ *    to CR4, and to CR0 beyond TS and MP, are intercepted, checked by the
+ *    x86 layer's rules (sregs.c) and emulated (svm_exit_cr_write()); CR3
+ *    and all reads are not. EFER.LME reaches the VMCB only in long mode
+ *    (svm_set_efer()). MSR accesses are all intercepted and handled by
+ *    the x86 layer (msr.c), which asks svm_get_msr/svm_set_msr for the
+ *    VMCB's.
  *  - Nested paging: one table per VM (svm_npt.c), kept coherent with the
  *    host by the core's MMU notifier; guest pages are not pinned.
  *  - MMIO (NPF outside the memslots): the x86 emulator (emulate.c), after
  *    the in-kernel MMIO bus; IN/OUT go to the PIO bus first.
  *  - INS/OUTS: the x86 emulator too (pio.c).
  *  - Debug registers: guest debugging and the guest's own DRs (debug.c).
- *  - Not yet: CR/EFER write checks (the hardware's own checks apply).
  */
 #define pr_fmt(fmt) "nkvm: " fmt
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the MMIO instruction decoder of emulate.c (prefixes, ModRM/SIB/
+ * KUnit: the instruction decoder of emulate.c (prefixes, ModRM/SIB/
  * displacement lengths in each address size, the MOV forms, immediates and
- * register write-back), fed bytes directly instead of fetching them from a
- * guest. Included at the end of emulate.c when built with NKVM_KUNIT=y.
+ * register write-back, effective addresses, the control register writes),
+ * fed bytes directly instead of fetching them from a guest. Included at
+ * the end of emulate.c when built with NKVM_KUNIT=y.
  */
 #include <kunit/test.h>
 
@@ -250,6 +251,143 @@ static void dec_string_addr(struct kunit *test)
 			0x7000000010ULL);
 }
 
+/* emu_cr_write() on bytes[] in mode m, from a CR0 of cr0. */
+static int dec_cr(struct nkvm_x86_insn *in, struct nkvm_x86_cr_write *w,
+		  struct nkvm_x86_vcpu *xv, enum dec_mode m, u64 cr0,
+		  const u8 *bytes, unsigned int n)
+{
+	struct kvm_sregs s;
+	int r;
+
+	dec_sregs(&s, m);
+	s.cr0 |= cr0;
+	emu_insn_init(in, &s, 0x1000);
+	memcpy(in->bytes, bytes, n);
+	in->avail = n;
+	r = emu_prefixes(in);
+	return r ? r : emu_cr_write(xv, &s, in, w);
+}
+
+#define DEC_CR(in, w, xv, m, cr0, ...) ({				\
+	static const u8 __b[] = { __VA_ARGS__ };			\
+	dec_cr(in, w, xv, m, cr0, __b, sizeof(__b));			\
+})
+
+static void dec_cr_writes(struct kunit *test)
+{
+	struct nkvm_x86_vcpu *xv = kunit_kzalloc(test, sizeof(*xv), GFP_KERNEL);
+	struct nkvm_x86_cr_write w;
+	struct nkvm_x86_insn in;
+
+	KUNIT_ASSERT_NOT_NULL(test, xv);
+	xv->regs.rax = 0xffffffff80000011ULL;
+	xv->regs.rsi = 0x6;
+	xv->regs.r9 = 0x1234567800000020ULL;
+	/* mov cr0, eax: 32 bits outside 64-bit mode, whatever mod says */
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x0f, 0x22, 0xc0), 0);
+	KUNIT_EXPECT_EQ(test, w.cr, 0U);
+	KUNIT_EXPECT_EQ(test, w.val, 0x80000011ULL);
+	KUNIT_EXPECT_EQ(test, w.next_rip, 0x1003ULL);
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x0f, 0x22, 0x00), 0);
+	KUNIT_EXPECT_EQ(test, w.val, 0x80000011ULL);
+	/* mov cr4, r9 (REX.B): all 64 bits */
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_LONG64, 0, 0x41, 0x0f, 0x22, 0xe1), 0);
+	KUNIT_EXPECT_EQ(test, w.cr, 4U);
+	KUNIT_EXPECT_EQ(test, w.val, 0x1234567800000020ULL);
+	/* REX.R and LOCK name CR8 and up */
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_LONG64, 0, 0x44, 0x0f, 0x22, 0xc0), 0);
+	KUNIT_EXPECT_EQ(test, w.cr, 8U);
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0xf0, 0x0f, 0x22, 0xc0), 0);
+	KUNIT_EXPECT_EQ(test, w.cr, 8U);
+	/* lmsw si: MP|EM set, PE stays set though bit 0 of the source is clear */
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, X86_CR0_TS | X86_CR0_PG,
+				     0x0f, 0x01, 0xf6), 0);
+	KUNIT_EXPECT_EQ(test, w.cr, 0U);
+	KUNIT_EXPECT_EQ(test, w.val, (u64)(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM |
+					   X86_CR0_PG));
+	/* ... and sets PE from real mode */
+	xv->regs.rsi = 1;
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_REAL, X86_CR0_ET, 0x0f, 0x01, 0xf6), 0);
+	KUNIT_EXPECT_EQ(test, w.val, (u64)(X86_CR0_ET | X86_CR0_PE));
+	/* Not CR writes: smsw (0f 01 /4), mov eax, cr0 (0f 20), truncated */
+	KUNIT_EXPECT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x0f, 0x01, 0xe0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x0f, 0x20, 0xc0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x0f, 0x22), -EINVAL);
+	KUNIT_EXPECT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x90), -EINVAL);
+}
+
+/* The effective address of the memory operand of bytes[] (prefixes, 8b, ModRM...). */
+static u64 dec_ea(struct kunit *test, struct nkvm_x86_vcpu *xv, enum dec_mode m,
+		  const u8 *bytes, unsigned int n, int *seg)
+{
+	struct nkvm_x86_insn in;
+	struct emu_op op;
+
+	KUNIT_EXPECT_EQ(test, dec_full(test, &in, &op, xv, m, bytes, n), 0);
+	KUNIT_EXPECT_EQ(test, in.len, n);
+	return emu_ea(xv, &in, seg);
+}
+
+#define DEC_EA(test, xv, m, seg, ...) ({				\
+	static const u8 __b[] = { __VA_ARGS__ };			\
+	dec_ea(test, xv, m, __b, sizeof(__b), seg);			\
+})
+
+static void dec_effective_address(struct kunit *test)
+{
+	struct nkvm_x86_vcpu *xv = kunit_kzalloc(test, sizeof(*xv), GFP_KERNEL);
+	int seg;
+
+	KUNIT_ASSERT_NOT_NULL(test, xv);
+	xv->regs.rbx = 0x1000;
+	xv->regs.rbp = 0x2000;
+	xv->regs.rsi = 0x30;
+	xv->regs.rdi = 0xfff0;
+	xv->regs.rsp = 0x7000;
+	xv->regs.rcx = 0x4;
+	xv->regs.r12 = 0x100000000ULL;
+	xv->regs.r13 = 0x500;
+	/* 16-bit: [bx+si+8], [bp+di+0x20] (SS, wraps at 64 KiB), [0x1234] */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_REAL, &seg, 0x8b, 0x40, 0x08), 0x1038ULL);
+	KUNIT_EXPECT_EQ(test, seg, NKVM_SEG_DS);
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_REAL, &seg, 0x8b, 0x43, 0x20), 0x2010ULL);
+	KUNIT_EXPECT_EQ(test, seg, NKVM_SEG_SS);
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_REAL, &seg, 0x8b, 0x06, 0x34, 0x12), 0x1234ULL);
+	KUNIT_EXPECT_EQ(test, seg, NKVM_SEG_DS);
+	/* [si-1]: disp8 sign-extended */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_REAL, &seg, 0x8b, 0x44, 0xff), 0x2fULL);
+	/* 32-bit: [ebx+ecx*8+0x10], [esp+4] (SS), [disp32], [ebp] needs disp8 */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_PROT32, &seg, 0x8b, 0x44, 0xcb, 0x10),
+			0x1030ULL);
+	KUNIT_EXPECT_EQ(test, seg, NKVM_SEG_DS);
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_PROT32, &seg, 0x8b, 0x44, 0x24, 0x04),
+			0x7004ULL);
+	KUNIT_EXPECT_EQ(test, seg, NKVM_SEG_SS);
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_PROT32, &seg, 0x8b, 0x05, 0x78, 0x56,
+				     0x34, 0x12), 0x12345678ULL);
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_PROT32, &seg, 0x8b, 0x45, 0x00), 0x2000ULL);
+	KUNIT_EXPECT_EQ(test, seg, NKVM_SEG_SS);
+	/* SIB without base: [ecx*2+disp32]; index 4 is none: [ebx] */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_PROT32, &seg, 0x8b, 0x04, 0x4d, 0, 1, 0, 0),
+			0x108ULL);
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_PROT32, &seg, 0x8b, 0x04, 0x23), 0x1000ULL);
+	/* 32-bit addresses wrap: [edi+0xffff0020] */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_PROT32, &seg, 0x8b, 0x87, 0x20, 0x00,
+				     0xff, 0xff), 0x10ULL);
+	/* 64-bit: [rip+0x10] counts from the next instruction (0x1000 + 6) */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_LONG64, &seg, 0x8b, 0x05, 0x10, 0, 0, 0),
+			0x1016ULL);
+	/* [r12+r13*2] (REX.XB): r12 as base is not SS; r12 as index is an index */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_LONG64, &seg, 0x43, 0x8b, 0x04, 0x6c),
+			0x100000a00ULL);
+	KUNIT_EXPECT_EQ(test, seg, NKVM_SEG_DS);
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_LONG64, &seg, 0x42, 0x8b, 0x04, 0x23),
+			0x100001000ULL);
+	/* 67 in 64-bit mode: 32-bit address, [ebx-0x2000] wraps */
+	KUNIT_EXPECT_EQ(test, DEC_EA(test, xv, DEC_LONG64, &seg, 0x67, 0x8b, 0x83, 0x00, 0xe0,
+				     0xff, 0xff), 0xfffff000ULL);
+}
+
 static struct kunit_case nkvm_decode_cases[] = {
 	KUNIT_CASE(dec_modes),
 	KUNIT_CASE(dec_prefixes),
@@ -257,6 +395,8 @@ static struct kunit_case nkvm_decode_cases[] = {
 	KUNIT_CASE(dec_mov_forms),
 	KUNIT_CASE(dec_reg_writeback),
 	KUNIT_CASE(dec_string_addr),
+	KUNIT_CASE(dec_cr_writes),
+	KUNIT_CASE(dec_effective_address),
 	{}
 };
 
