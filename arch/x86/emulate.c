@@ -580,6 +580,13 @@ static u64 emu_ea(struct nkvm_x86_vcpu *xv, const struct nkvm_x86_insn *in,
 			ea += *emu_gpr(xv, index16[rm]);
 		return (u16)ea;
 	}
+	if (mod == 0 && rm == 5) {
+		/* disp32 alone; in 64-bit mode, from the next RIP. */
+		if (in->mode64)
+			ea += nkvm_x86_insn_next_rip(in);
+		return nkvm_x86_str_mask(in->adsz, ea);
+	}
+	base = rm | ((in->rex & REX_B) ? 8 : 0);
 	if (rm == 4) {
 		index = ((in->sib >> 3) & 7) | ((in->rex & REX_X) ? 8 : 0);
 		base = (in->sib & 7) | ((in->rex & REX_B) ? 8 : 0);
@@ -587,13 +594,6 @@ static u64 emu_ea(struct nkvm_x86_vcpu *xv, const struct nkvm_x86_insn *in,
 			ea += *emu_gpr(xv, index) << (in->sib >> 6);
 		if (mod == 0 && (in->sib & 7) == 5)
 			return nkvm_x86_str_mask(in->adsz, ea);
-	} else if (mod == 0 && rm == 5) {
-		/* disp32 alone; in 64-bit mode, from the next RIP. */
-		if (in->mode64)
-			ea += nkvm_x86_insn_next_rip(in);
-		return nkvm_x86_str_mask(in->adsz, ea);
-	} else {
-		base = rm | ((in->rex & REX_B) ? 8 : 0);
 	}
 	ea += *emu_gpr(xv, base);
 	if (base == EMU_SP || base == EMU_BP)

@@ -75,11 +75,11 @@ static void cr4_writes(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, nkvm_x86_cr_write_valid(&s, 4, X86_CR4_PCIDE, 0));
 	cr_state(&s, true);
 	if (nkvm_x86_supports(X86_FEATURE_PCID)) {
-		KUNIT_EXPECT_TRUE(test, nkvm_x86_cr_write_valid(&s, 4,
-				  X86_CR4_PAE | X86_CR4_PCIDE, 0));
+		u64 pcid = X86_CR4_PAE | X86_CR4_PCIDE;
+
+		KUNIT_EXPECT_TRUE(test, nkvm_x86_cr_write_valid(&s, 4, pcid, 0));
 		s.cr3 = 0x1001;
-		KUNIT_EXPECT_FALSE(test, nkvm_x86_cr_write_valid(&s, 4,
-				   X86_CR4_PAE | X86_CR4_PCIDE, 0));
+		KUNIT_EXPECT_FALSE(test, nkvm_x86_cr_write_valid(&s, 4, pcid, 0));
 	}
 	/* Long mode keeps PAE */
 	KUNIT_EXPECT_FALSE(test, nkvm_x86_cr_write_valid(&s, 4, X86_CR4_PSE, 0));
