@@ -26,5 +26,10 @@ mapfile -t ufiles < <(git ls-files '*/uapi/*.h')
 cp -f "${kfiles[@]}" || rc=1
 # BIT() does not exist for userspace: uapi headers spell their shifts out.
 cp --ignore BIT_MACRO -f "${ufiles[@]}" || rc=1
+# Merge conflict markers left in any tracked file.
+if git grep -n -E '^(<<<<<<< |>>>>>>> |=======$)' -- . ':!*.patch' >&2; then
+	echo "merge conflict markers left (above)" >&2
+	rc=1
+fi
 [ $rc -eq 0 ] && echo "checkpatch --strict: clean (${#kfiles[@]} kernel files, ${#ufiles[@]} uapi headers)"
 exit $rc
