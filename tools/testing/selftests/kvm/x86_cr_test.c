@@ -20,6 +20,7 @@
  * host keeps the guest's CR0 (paging off). Those cases run on nkvm only,
  * which keeps LME out of the VMCB while LMA is clear.
  */
+#include <cpuid.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -549,41 +550,70 @@ struct gp_case {
 	size_t len;
 	bool long_mode;
 	bool ours_only;		/* EFER.LME=1, CR0.PG=0, CR4.PAE=0 at an exit */
+	bool high_bits;		/* the fault comes from bits 63:32 */
 	uint32_t fault;		/* GPA of the faulting MOV */
 };
 
 static const struct gp_case gp_cases[] = {
 	{ "protected mode, EFER.LME=1 and CR4.PAE=0: MOV CR0 setting PG",
-	  gp_lme_code, sizeof(gp_lme_code), false, true, 0x1016 },
+	  gp_lme_code, sizeof(gp_lme_code), false, true, false, 0x1016 },
 	{ "64-bit mode: MOV CR0 clearing PG",
-	  gp_pg64_code, sizeof(gp_pg64_code), true, false, 0x100a },
+	  gp_pg64_code, sizeof(gp_pg64_code), true, false, false, 0x100a },
 	{ "long mode: MOV CR4 clearing PAE",
-	  gp_pae64_code, sizeof(gp_pae64_code), true, false, 0x1007 },
+	  gp_pae64_code, sizeof(gp_pae64_code), true, false, false, 0x1007 },
 	{ "protected mode: MOV CR0 with NW=1, CD=0",
-	  gp_nw_code, sizeof(gp_nw_code), false, false, 0x100a },
+	  gp_nw_code, sizeof(gp_nw_code), false, false, false, 0x100a },
 	{ "protected mode without paging: MOV CR0 with PG=1, PE=0",
-	  gp_pg_no_pe_code, sizeof(gp_pg_no_pe_code), false, false, 0x100d },
+	  gp_pg_no_pe_code, sizeof(gp_pg_no_pe_code), false, false, false, 0x100d },
 	{ "64-bit mode: MOV CR0 with bit 32 set",
-	  gp_cr0_hi_code, sizeof(gp_cr0_hi_code), true, false, 0x100a },
+	  gp_cr0_hi_code, sizeof(gp_cr0_hi_code), true, false, true, 0x100a },
 	{ "64-bit mode: MOV CR4 with bit 63 set",
-	  gp_cr4_63_code, sizeof(gp_cr4_63_code), true, false, 0x100a },
+	  gp_cr4_63_code, sizeof(gp_cr4_63_code), true, false, true, 0x100a },
 	{ "protected mode: MOV CR4 with reserved bit 15 set",
-	  gp_cr4_15_code, sizeof(gp_cr4_15_code), false, false, 0x100a },
+	  gp_cr4_15_code, sizeof(gp_cr4_15_code), false, false, false, 0x100a },
 };
+
+/*
+ * Without decode assists stock kvm-amd emulates an intercepted MOV to CR0
+ * or CR4 with its x86 emulator, whose emulator_set_cr() keeps bits 63:32
+ * of the current value and takes only the low 32 bits of the new one
+ * (mk_cr_64() in arch/x86/kvm/x86.c, 6.1): no #GP for high bits there.
+ * With decode assists it reads the whole register and raises #GP.
+ */
+#define STOCK_TRUNCATES							\
+	"stock kvm-amd without decode assists (QEMU TCG) emulates MOV CR "	\
+	"and drops bits 63:32 of the value instead of raising #GP"
+
+static bool host_decode_assists(void)
+{
+	unsigned int a, b, c, d;
+
+	if (__get_cpuid_max(0x80000000, NULL) < 0x8000000a)
+		return false;
+	__cpuid(0x8000000a, a, b, c, d);
+	return d & (1U << 7);
+}
 
 /* Case 3: the MOV raises #GP(0) at itself and CR0/CR4/EFER stay. */
 static void test_gp(int kvm, const struct gp_case *gc)
 {
 	struct kvm_sregs before, after;
 	uint64_t err = 0, rip = 0;
+	const char *why = NULL;
+	uint32_t vec = 0;
 	struct crg c;
 	bool ok;
 
 	memset(&before, 0, sizeof(before));
 	memset(&after, 0, sizeof(after));
-	if (gc->ours_only && !kvm_is_ours()) {
-		tap_skip(STOCK_FREEZES, "#GP: %s", gc->what);
-		tap_skip(STOCK_FREEZES, "#GP: %s: CR0/CR4/EFER unchanged", gc->what);
+
+	if (gc->ours_only && !kvm_is_ours())
+		why = STOCK_FREEZES;
+	if (gc->high_bits && !kvm_is_ours() && !host_decode_assists())
+		why = STOCK_TRUNCATES;
+	if (why) {
+		tap_skip(why, "#GP: %s", gc->what);
+		tap_skip(why, "#GP: %s: CR0/CR4/EFER unchanged", gc->what);
 		return;
 	}
 	crg_start(&c, kvm, gc->long_mode, gc->code, gc->len);
@@ -593,9 +623,11 @@ static void test_gp(int kvm, const struct gp_case *gc)
 		ok = false;
 	}
 	ok = ok && crg_exception(&c, &err, &rip);
-	tap_ok(ok && c.data == GP_VECTOR && err == 0 && rip == gc->fault,
+	if (ok)
+		vec = c.data;
+	tap_ok(ok && vec == GP_VECTOR && err == 0 && rip == gc->fault,
 	       "#GP: %s (vector %u, error code %#llx, at %#llx; want 13, 0, %#x)",
-	       gc->what, c.data, (unsigned long long)err,
+	       gc->what, vec, (unsigned long long)err,
 	       (unsigned long long)rip, gc->fault);
 	ok = ok && crg_sregs(&c, &after);
 	tap_ok(ok && before.cr0 == after.cr0 && before.cr4 == after.cr4 &&
