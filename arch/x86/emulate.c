@@ -607,8 +607,8 @@ static u64 emu_ea(struct nkvm_x86_vcpu *xv, const struct nkvm_x86_insn *in,
 
 /*
  * MOV CRn, r (0f 22 /r: the register is r/m whatever mod says, 32 or 64
- * bits by the mode, and LOCK selects CR8 + n as on AMD) and LMSW r/m16
- * (0f 01 /6). The prefixes are decoded already.
+ * bits by the mode, and LOCK selects CR8 + n as on AMD), LMSW r/m16
+ * (0f 01 /6) and CLTS (0f 06). The prefixes are decoded already.
  */
 static int emu_cr_write(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *s,
 			struct nkvm_x86_insn *in, struct nkvm_x86_cr_write *w)
@@ -648,6 +648,10 @@ static int emu_cr_write(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *s,
 		w->cr = 0;
 		w->val = (s->cr0 & ~(u64)(LMSW_BITS & ~X86_CR0_PE)) |
 			 (msw & LMSW_BITS);
+		break;
+	case 0x06:
+		w->cr = 0;
+		w->val = s->cr0 & ~(u64)X86_CR0_TS;
 		break;
 	default:
 		return -EINVAL;

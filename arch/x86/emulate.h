@@ -159,8 +159,8 @@ struct nkvm_x86_cr_write {
 
 /*
  * Decode the instruction at CS:RIP that a control register intercept
- * stopped: MOV to CRn or LMSW (with a register or memory operand; for
- * LMSW, w->val is the whole new CR0). The value is not checked. 0,
+ * stopped: MOV to CRn, CLTS or LMSW (with a register or memory operand;
+ * for CLTS and LMSW, w->val is the whole new CR0). The value is not checked. 0,
  * -EINVAL for another instruction (in holds its bytes for
  * nkvm_x86_emulation_failure()) or -EFAULT when LMSW's operand is
  * unreachable through the guest's page tables.

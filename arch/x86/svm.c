@@ -17,9 +17,9 @@
  *    interrupts off right before VMRUN and the host's right after.
  *  - Control registers: CR0, CR3 and CR4 are the guest's own in the VMCB
  *    (CR0 keeps CD|NW from reset, which real CPUs run uncached). Writes
- *    to CR4, and to CR0 beyond TS and MP, are intercepted, checked by the
- *    x86 layer's rules (sregs.c) and emulated (svm_exit_cr_write()); CR3
- *    and all reads are not. EFER.LME reaches the VMCB only in long mode
+ *    to CR0 and CR4 are intercepted, checked by the x86 layer's rules
+ *    (sregs.c) and emulated (svm_exit_cr_write()); CR3 and all reads are
+ *    not. EFER.LME reaches the VMCB only in long mode
  *    (svm_set_efer()). MSR accesses are all intercepted and handled by
  *    the x86 layer (msr.c), which asks svm_get_msr/svm_set_msr for the
  *    VMCB's.
@@ -304,7 +304,7 @@ static const unsigned int svm_intercepts[] = {
 	INTERCEPT_VMSAVE, INTERCEPT_STGI, INTERCEPT_CLGI, INTERCEPT_SKINIT,
 	INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
 	/* Checked and emulated: svm_exit_cr_write(). */
-	INTERCEPT_SELECTIVE_CR0, INTERCEPT_CR4_WRITE,
+	INTERCEPT_CR0_WRITE, INTERCEPT_CR4_WRITE,
 };
 
 /* The whole VMCB as after RESET (RIP, RFLAGS and GPRs come from xv->regs). */
@@ -1014,9 +1014,11 @@ static int svm_exit_xsetbv(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 }
 
 /*
- * MOV to CR0 that changes more than TS and MP, LMSW, and MOV to CR4. The
- * CPU checked CPL and the mode; the value's rules are the x86 layer's
- * (#GP), and without decode assists the instruction is decoded here.
+ * MOV to CR0, LMSW, CLTS and MOV to CR4. The CPU checked CPL and the
+ * mode; the value's rules are the x86 layer's (#GP), and without decode
+ * assists the instruction is decoded here. All CR0 writes exit, not just
+ * those the selective intercept sees: QEMU's TCG leaves bits 63:32 out of
+ * that comparison and would let a write with them set through.
  */
 static int svm_exit_cr_write(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
@@ -1284,7 +1286,7 @@ static const svm_exit_handler svm_exit_handlers[] = {
 	[SVM_EXIT_MONITOR]			= svm_exit_mwait,
 	[SVM_EXIT_MWAIT]			= svm_exit_mwait,
 	[SVM_EXIT_XSETBV]			= svm_exit_xsetbv,
-	[SVM_EXIT_CR0_SEL_WRITE]		= svm_exit_cr_write,
+	[SVM_EXIT_WRITE_CR0]			= svm_exit_cr_write,
 	[SVM_EXIT_WRITE_CR4]			= svm_exit_cr_write,
 	[SVM_EXIT_RDPRU]			= svm_exit_ud,
 	[SVM_EXIT_RDTSCP]			= svm_exit_ud,

@@ -309,6 +309,12 @@ static void dec_cr_writes(struct kunit *test)
 	xv->regs.rsi = 1;
 	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_REAL, X86_CR0_ET, 0x0f, 0x01, 0xf6), 0);
 	KUNIT_EXPECT_EQ(test, w.val, (u64)(X86_CR0_ET | X86_CR0_PE));
+	/* clts: TS off, the rest kept */
+	KUNIT_ASSERT_EQ(test, DEC_CR(&in, &w, xv, DEC_LONG64, X86_CR0_TS | X86_CR0_PG,
+				     0x0f, 0x06), 0);
+	KUNIT_EXPECT_EQ(test, w.cr, 0U);
+	KUNIT_EXPECT_EQ(test, w.val, (u64)(X86_CR0_PE | X86_CR0_PG));
+	KUNIT_EXPECT_EQ(test, w.next_rip, 0x1002ULL);
 	/* Not CR writes: smsw (0f 01 /4), mov eax, cr0 (0f 20), truncated */
 	KUNIT_EXPECT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x0f, 0x01, 0xe0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, DEC_CR(&in, &w, xv, DEC_PROT32, 0, 0x0f, 0x20, 0xc0), -EINVAL);
