@@ -52,16 +52,6 @@
 #define PORT_BEFORE	0xe1	/* #GP guests: just before the faulting MOV */
 #define PORT_NO_FAULT	0xe2	/* #GP guests: the MOV did not fault */
 
-#define CR0_PE		(1ULL << 0)
-#define CR0_MP		(1ULL << 1)
-#define CR0_EM		(1ULL << 2)
-#define CR0_TS		(1ULL << 3)
-#define CR0_ET		(1ULL << 4)
-#define CR0_NE		(1ULL << 5)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
 
 #define GP_VECTOR	13
 

@@ -10,18 +10,10 @@
 #include <sys/ioctl.h>
 
 #include "test.h"
+#include "guest.h"
 
 #if defined(__x86_64__)
 
-#define CR0_PE		(1ULL << 0)
-#define CR0_ET		(1ULL << 4)
-#define CR0_NE		(1ULL << 5)
-#define CR0_NW		(1ULL << 29)
-#define CR0_CD		(1ULL << 30)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
 #define APIC_BASE_BSP	(1ULL << 8)
 #define APIC_BASE_EN	(1ULL << 11)
 

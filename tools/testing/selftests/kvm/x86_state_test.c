@@ -43,10 +43,6 @@
 #define TR_LINEAR	0x40000000ULL	/* PDPT[1] -> TR_PD -> TR_PT */
 #define STACK_TOP	0x8000
 
-#define CR4_PAE		(1ULL << 5)
-#define CR4_OSFXSR	(1ULL << 9)
-#define CR4_OSXMMEXCPT	(1ULL << 10)
-#define CR4_OSXSAVE	(1ULL << 18)
 
 #define CPUID1_XSAVE	(1u << 26)
 #define CPUID1_OSXSAVE	(1u << 27)

@@ -41,13 +41,6 @@ void guest_add_vcpu(struct guest *g)
 }
 
 #if defined(__x86_64__)
-#define CR0_PE		(1ULL << 0)
-#define CR0_ET		(1ULL << 4)
-#define CR0_NE		(1ULL << 5)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
 
 static bool set_regs(struct guest *g, __u64 rip, __u64 rsp)
 {

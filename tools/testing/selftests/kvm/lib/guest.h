@@ -17,6 +17,25 @@ struct guest {
 	long run_size;
 };
 
+#if defined(__x86_64__)
+/* Control register and EFER bits the x86 tests use. */
+#define CR0_PE		(1ULL << 0)
+#define CR0_MP		(1ULL << 1)
+#define CR0_EM		(1ULL << 2)
+#define CR0_TS		(1ULL << 3)
+#define CR0_ET		(1ULL << 4)
+#define CR0_NE		(1ULL << 5)
+#define CR0_NW		(1ULL << 29)
+#define CR0_CD		(1ULL << 30)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define CR4_OSFXSR	(1ULL << 9)
+#define CR4_OSXMMEXCPT	(1ULL << 10)
+#define CR4_OSXSAVE	(1ULL << 18)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+#endif
+
 /* A VM with no vCPU yet. */
 void guest_create(struct guest *g, int kvm);
 void guest_set_slot(struct guest *g, __u32 slot, __u64 gpa, void *mem,
