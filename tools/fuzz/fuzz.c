@@ -274,7 +274,13 @@ unsigned int monitor_workers(struct worker **w, unsigned int n,
 		for (unsigned int i = 0; i < n; i++) {
 			uint64_t s = atomic_load(&w[i]->op_start);
 			uint64_t idx = atomic_load(&w[i]->op_index);
-			uint64_t ms = s ? (t - s) / 1000000ULL : 0;
+			/*
+			 * The clock is read after op_start: an op that began
+			 * after t would otherwise look 2^64 ns old (the false
+			 * "hangs" of earlier runs).
+			 */
+			uint64_t now = now_ns();
+			uint64_t ms = s && now > s ? (now - s) / 1000000ULL : 0;
 
 			if (atomic_load(&w[i]->done))
 				continue;
@@ -283,20 +289,20 @@ unsigned int monitor_workers(struct worker **w, unsigned int n,
 			if (ms > SLOW_MS && ms <= hang_ms &&
 			    atomic_load(&w[i]->slow_reported) != (int)(idx + 1)) {
 				atomic_store(&w[i]->slow_reported, (int)(idx + 1));
-				out(1, "%s: slow: thread %d op %llu (%s, ioctl %#lx) blocked for %u ms; its kernel stack:\n",
+				out(1, "%s: slow: thread %d op %llu (%s, ioctl %#lx) blocked for %llu ms; its kernel stack:\n",
 				    prog, w[i]->id, (unsigned long long)idx,
 				    atomic_load(&w[i]->op_name),
-				    atomic_load(&w[i]->nr), SLOW_MS);
+				    atomic_load(&w[i]->nr), (unsigned long long)ms);
 				dump_stack_of(prog, atomic_load(&w[i]->tid));
 			}
 			if (ms > hang_ms &&
 			    atomic_load(&w[i]->hang_reported) != (int)(idx + 1)) {
 				atomic_store(&w[i]->hang_reported, (int)(idx + 1));
 				hangs++;
-				out(1, "%s: FINDING hang: thread %d op %llu (%s, ioctl %#lx) blocked for %u ms (seed %#llx); its kernel stack:\n",
+				out(1, "%s: FINDING hang: thread %d op %llu (%s, ioctl %#lx) blocked for %llu ms (seed %#llx); its kernel stack:\n",
 				    prog, w[i]->id, (unsigned long long)idx,
 				    atomic_load(&w[i]->op_name),
-				    atomic_load(&w[i]->nr), hang_ms,
+				    atomic_load(&w[i]->nr), (unsigned long long)ms,
 				    (unsigned long long)seed);
 				dump_stack_of(prog, atomic_load(&w[i]->tid));
 			}
