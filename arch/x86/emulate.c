@@ -250,6 +250,12 @@ static unsigned int emu_modrm_reg(const struct nkvm_x86_insn *in)
 	return ((in->modrm >> 3) & 7) | ((in->rex & REX_R) ? 8 : 0);
 }
 
+/* The r/m field as a register number (REX.B extends it). */
+static unsigned int emu_modrm_rm(const struct nkvm_x86_insn *in)
+{
+	return (in->modrm & 7) | ((in->rex & REX_B) ? 8 : 0);
+}
+
 static const size_t emu_gpr_off[16] = {
 	offsetof(struct kvm_regs, rax), offsetof(struct kvm_regs, rcx),
 	offsetof(struct kvm_regs, rdx), offsetof(struct kvm_regs, rbx),
@@ -586,7 +592,7 @@ static u64 emu_ea(struct nkvm_x86_vcpu *xv, const struct nkvm_x86_insn *in,
 			ea += nkvm_x86_insn_next_rip(in);
 		return nkvm_x86_str_mask(in->adsz, ea);
 	}
-	base = rm | ((in->rex & REX_B) ? 8 : 0);
+	base = emu_modrm_rm(in);
 	if (rm == 4) {
 		index = ((in->sib >> 3) & 7) | ((in->rex & REX_X) ? 8 : 0);
 		base = (in->sib & 7) | ((in->rex & REX_B) ? 8 : 0);
@@ -625,8 +631,7 @@ static int emu_cr_write(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *s,
 		if (emu_next(in, &in->modrm))
 			return -EINVAL;
 		w->cr = emu_modrm_reg(in) | (in->lock ? 8 : 0);
-		w->val = *emu_gpr(xv, (in->modrm & 7) |
-				  ((in->rex & REX_B) ? 8 : 0));
+		w->val = *emu_gpr(xv, emu_modrm_rm(in));
 		if (!in->mode64)
 			w->val = (u32)w->val;
 		break;
@@ -634,8 +639,7 @@ static int emu_cr_write(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *s,
 		if (emu_modrm_any(in) || ((in->modrm >> 3) & 7) != 6)
 			return -EINVAL;
 		if ((in->modrm >> 6) == 3) {
-			msw = *emu_gpr(xv, (in->modrm & 7) |
-				       ((in->rex & REX_B) ? 8 : 0));
+			msw = *emu_gpr(xv, emu_modrm_rm(in));
 		} else {
 			la = emu_ea(xv, in, &seg);
 			la = nkvm_x86_str_linear(s, in->mode64, in->adsz,
