@@ -1,16 +1,15 @@
 #!/bin/bash
 # nkvm: run the kernel's checkpatch.pl --strict over our kernel sources.
 # checkpatch.pl and its data files come from Debian's linux-source-6.1 tarball,
-# extracted once into the cache.
+# extracted once into the cache, keyed by the version of that package.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-nkvm_arch x86_64
-dir=$NKVM_CACHE/$KPKG/checkpatch
+tarball=/usr/src/linux-source-6.1.tar.xz
+[ -f "$tarball" ] || apt_install linux-source-6.1
+[ -f "$tarball" ] || die "$tarball missing after installing linux-source-6.1"
+dir=$NKVM_CACHE/$(dpkg-query -W -f='${Version}' linux-source-6.1)/checkpatch
 if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
-	tarball=/usr/src/linux-source-6.1.tar.xz
-	[ -f "$tarball" ] || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends linux-source-6.1 >/dev/null
-	[ -f "$tarball" ] || die "$tarball missing after installing linux-source-6.1"
 	mkdir -p "$dir"
 	tar -xJf "$tarball" -C "$dir" --strip-components=1 \
 		linux-source-6.1/scripts/checkpatch.pl \

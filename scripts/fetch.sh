@@ -6,13 +6,19 @@
 #   scripts/fetch.sh busybox <x86_64|arm64|s390>  path of a static busybox for that arch
 #   scripts/fetch.sh release <x86_64|arm64|s390>  kernel release string (no download)
 #   scripts/fetch.sh avail   <x86_64|arm64|s390>  kernel packages the registry offers now
+#   scripts/fetch.sh versions <x86_64|arm64|s390> the versions in use: pinned or chosen
+#   scripts/fetch.sh resolve <x86_64|arm64|s390>  choose anew from what the registry offers
+# The versions are those of scripts/versions when they can be had, else the ones
+# scripts/resolve.py chose (see nkvm_versions in scripts/lib.sh).
 # Everything downloaded lives under $NKVM_CACHE/<package version>/<arch>/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -eq 2 ] || usage
 what=$1
+# `resolve` asks the registry even when the pins or the record are cached.
+[ "$what" != resolve ] || { NKVM_RESOLVE=1; NKVM_LISTS_MAX_AGE=0; }
 nkvm_arch "$2"
 base=$NKVM_CACHE/$KPKG/$ARCH_N
 
@@ -53,23 +59,33 @@ fix_abs() {
 }
 
 kdir_x86() {
-	local kdir=/usr/src/linux-headers-$KREL v
-	v=$(dpkg-query -W -f='${Version}' "linux-headers-$KREL" 2>/dev/null || true)
-	if [ ! -f "$kdir/Makefile" ] || [ "$v" != "$KPKG" ]; then
+	local kdir=/usr/src/linux-headers-$KREL k pkgs
+	if ! x86_headers_ok "$KREL" "$KPKG"; then
 		"$NKVM_SCRIPTS/deps.sh" x86
-		v=$(dpkg-query -W -f='${Version}' "linux-headers-$KREL" 2>/dev/null || true)
-		[ "$v" = "$KPKG" ] || die "linux-headers-$KREL is at version '$v', scripts/versions pins $KPKG (NKVM_KPKG_x86_64)"
+		pkgs=("linux-headers-$KREL=$KPKG")
+		# apt would take its newest kbuild; name ours when that is of another upstream.
+		k=$(dpkg-query -W -f='${Status} ${Version}' linux-kbuild-6.1 2>/dev/null || true)
+		case "$k" in
+		"install ok installed "*) [ "$(kver_upstream "${k##* }")" = "$(kver_upstream "$KPKG")" ] ||
+				pkgs+=("linux-kbuild-6.1=$KBUILD") ;;
+		*) pkgs+=("linux-kbuild-6.1=$KBUILD") ;;
+		esac
+		apt_install "${pkgs[@]}"
+		x86_headers_ok "$KREL" "$KPKG" ||
+			die "linux-headers-$KREL $KPKG with a linux-kbuild-6.1 of upstream $(kver_upstream "$KPKG")" \
+			    "is not installed after installing ${pkgs[*]}"
 	fi
 	mkdir -p "$base"
-	if [ ! -e "$base/kdir.ok" ]; then
+	k=$(dpkg-query -W -f='${Version}' linux-kbuild-6.1)
+	if [ "$(cat "$base/kdir.ok" 2>/dev/null)" != "$kdir $k" ]; then
 		probe_build "$kdir"
-		echo "$kdir" >"$base/kdir.ok"
+		echo "$kdir $k" >"$base/kdir.ok"
 	fi
 	echo "$kdir"
 }
 
 kdir_cross() {
-	local root=$base/sysroot kdir
+	local root=$base/sysroot-$KBUILD kdir
 	kdir=$root/usr/src/linux-headers-$KREL
 	if [ -e "$root/.ok" ]; then echo "$kdir"; return; fi
 	command -v "${CROSS}gcc" >/dev/null || "$NKVM_SCRIPTS/deps.sh" "$ARCH_N"
@@ -77,6 +93,7 @@ kdir_cross() {
 	h=$(apt_fetch_deb "linux-headers-$KREL" "$DEBARCH" "$KPKG" "NKVM_KPKG_$ARCH_N/NKVM_KABI_$ARCH_N")
 	c=$(apt_fetch_deb "linux-headers-$KABI-common" all "$KPKG" "NKVM_KPKG_$ARCH_N/NKVM_KABI_$ARCH_N")
 	k=$(apt_fetch_deb linux-kbuild-6.1 amd64 "$KBUILD" "NKVM_KBUILD_$ARCH_N")
+	note "$ARCH_N: linux-headers-$KREL $KPKG, linux-kbuild-6.1 $KBUILD"
 	rm -rf "$root"; mkdir -p "$root"
 	for d in "$h" "$c" "$k"; do dpkg -x "$d" "$root" || die "dpkg -x $d failed"; done
 	[ -f "$kdir/Makefile" ] || die "$h has no usr/src/linux-headers-$KREL/Makefile"
@@ -132,7 +149,7 @@ uapi() {
 	if [ -e "$dir/.ok" ]; then echo "$dir"; return; fi
 	local kdir src common kb t
 	if [ "$ARCH_N" = x86_64 ]; then kdir=$(kdir_x86); kb=/usr/lib/linux-kbuild-6.1
-	else kdir=$(kdir_cross); kb=$base/sysroot/usr/lib/linux-kbuild-6.1; fi
+	else kdir=$(kdir_cross); kb=$base/sysroot-$KBUILD/usr/lib/linux-kbuild-6.1; fi
 	common=$(dirname "$kdir")/linux-headers-$KABI-common
 	[ -f "$common/include/uapi/linux/kvm.h" ] || die "no include/uapi/linux/kvm.h in $common"
 	t=$base/uapi.tmp; rm -rf "$t" "$dir"; mkdir -p "$t"
@@ -163,7 +180,7 @@ avail() {
 	_apt_setup
 	_apt_update
 	local n
-	echo "# $DEBARCH kernels in Debian $NKVM_DEBIAN_SUITE (pinned: linux-image-$KREL $KPKG):"
+	echo "# $DEBARCH kernels in Debian $NKVM_DEBIAN_SUITE (pinned: linux-image-$PIN_KABI-$KFLAVOUR $PIN_KPKG; in use: $KABI $KPKG):"
 	for n in $(apt-cache "${NKVM_APT_OPTS[@]}" search --names-only \
 			"^linux-image-[0-9.]+-[0-9]+-$KFLAVOUR\$" | awk '{print $1}' | sort -V); do
 		apt-cache "${NKVM_APT_OPTS[@]}" madison "$n:$DEBARCH" | awk -v n="$n" '{print n, $3}'
@@ -178,6 +195,9 @@ image)	 with_cache_lock image ;;
 uapi)	 with_cache_lock uapi ;;
 busybox) with_cache_lock busybox ;;
 release) echo "$KREL" ;;
+versions|resolve)
+	 echo "$ARCH_N: kernel $KABI ($KPKG), linux-kbuild-6.1 $KBUILD;" \
+	      "pinned $PIN_KABI ($PIN_KPKG), $PIN_KBUILD" ;;
 avail)	 with_cache_lock avail ;;
 *) usage ;;
 esac

@@ -31,24 +31,174 @@ quietly() {
 	fi
 }
 
+# apt_install PKG[=VERSION]...: install with the host's apt-get (no recommends),
+# reading the package lists anew once when they are missing or the install fails.
+apt_install() {
+	local log rc=0
+	log=$(mktemp /tmp/nkvm-apt.XXXXXX.log)
+	note "installing: $*"
+	_apt_host() {
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends "$@" >"$log" 2>&1
+	}
+	if ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null || ! _apt_host "$@"; then
+		as_root apt-get update -q >"$log" 2>&1 ||
+			{ cat "$log" >&2; rm -f "$log"; die "apt-get update failed"; }
+		_apt_host "$@" || rc=$?
+	fi
+	[ $rc -eq 0 ] || tail -n 30 "$log" >&2
+	rm -f "$log"
+	[ $rc -eq 0 ] || die "apt-get install failed for: $*"
+}
+
+# nkvm_arch_name ARG: the nkvm name of an arch or one of its aliases.
+nkvm_arch_name() {
+	case "$1" in
+	x86_64|x86|amd64) echo x86_64 ;;
+	arm64|aarch64) echo arm64 ;;
+	s390|s390x) echo s390 ;;
+	*) die "unknown arch '$1' (want x86_64, arm64 or s390)" ;;
+	esac
+}
+
 # nkvm_arch ARG: set the per-arch variables for x86_64|arm64|s390 (and aliases).
 #   ARCH_N     nkvm name (x86_64 arm64 s390)        KARCH   kernel make ARCH
 #   DEBARCH    Debian architecture                  CROSS   CROSS_COMPILE prefix
 #   KABI KFLAVOUR KPKG KBUILD                       KREL    kernel release (KABI-KFLAVOUR)
 #   GUEST_ARCH value of ARCH= in the payload env (x86_64 arm64 s390x)
+#   PIN_KABI PIN_KPKG PIN_KBUILD  what scripts/versions pins; KABI KPKG KBUILD are the
+#              versions in use (nkvm_versions below), the pins whenever they can be had.
 nkvm_arch() {
-	case "${1:-}" in
-	x86_64|x86|amd64)	ARCH_N=x86_64; KARCH=x86;   DEBARCH=amd64; CROSS=;                  GUEST_ARCH=x86_64 ;;
-	arm64|aarch64)		ARCH_N=arm64;  KARCH=arm64; DEBARCH=arm64; CROSS=aarch64-linux-gnu-; GUEST_ARCH=arm64 ;;
-	s390|s390x)		ARCH_N=s390;   KARCH=s390;  DEBARCH=s390x; CROSS=s390x-linux-gnu-;   GUEST_ARCH=s390x ;;
-	*) die "unknown arch '${1:-}' (want x86_64, arm64 or s390)" ;;
+	ARCH_N=$(nkvm_arch_name "${1:-}") || exit 1
+	case "$ARCH_N" in
+	x86_64)	KARCH=x86;   DEBARCH=amd64; CROSS=;                   GUEST_ARCH=x86_64 ;;
+	arm64)	KARCH=arm64; DEBARCH=arm64; CROSS=aarch64-linux-gnu-; GUEST_ARCH=arm64 ;;
+	s390)	KARCH=s390;  DEBARCH=s390x; CROSS=s390x-linux-gnu-;   GUEST_ARCH=s390x ;;
 	esac
 	local v
-	v=NKVM_KABI_$ARCH_N;     KABI=${!v}
+	v=NKVM_KABI_$ARCH_N;     PIN_KABI=${!v}
 	v=NKVM_KFLAVOUR_$ARCH_N; KFLAVOUR=${!v}
-	v=NKVM_KPKG_$ARCH_N;     KPKG=${!v}
-	v=NKVM_KBUILD_$ARCH_N;   KBUILD=${!v}
-	KREL=$KABI-$KFLAVOUR
+	v=NKVM_KPKG_$ARCH_N;     PIN_KPKG=${!v}
+	v=NKVM_KBUILD_$ARCH_N;   PIN_KBUILD=${!v}
+	nkvm_versions
+}
+
+# ---- which kernel versions: the pins, or what the registry offers now ----
+# The choice for an arch is recorded in $NKVM_CACHE/versions/<arch> (with the pins it
+# was made from), so every script of a run, and later runs, use the same versions.
+# In order:
+#   1. the pins, when their downloads are complete in the cache;
+#   2. the record, when its downloads are complete in the cache;
+#   3. NKVM_OFFLINE=1: the record if there is one, else the pins, without the network;
+#   4. scripts/resolve.py over what the registry and the cache offer now (a download
+#      is needed anyway), which keeps the pins when it can; written to the record.
+# NKVM_RESOLVE=1 goes to 4 at once (`scripts/fetch.sh resolve ARCH`).
+# Downloads are cached under $NKVM_CACHE/<KPKG>/<arch>/, by the versions in use.
+
+# kver_upstream VERSION: 6.1.192-3 -> 6.1.192
+kver_upstream() { local v=${1#*:}; echo "${v%-*}"; }
+
+# nkvm_cached ABI PKG KBUILD: are the kernel image and headers of these versions
+# complete in the cache (x86_64: the headers installed on the host)?
+nkvm_cached() {
+	local abi=$1 pkg=$2 kb=$3 base=$NKVM_CACHE/$2/$ARCH_N
+	[ -e "$base/image/.ok" ] || return 1
+	if [ "$ARCH_N" = x86_64 ]; then
+		x86_headers_ok "$abi-$KFLAVOUR" "$pkg" "$kb"
+	else
+		[ -e "$base/sysroot-$kb/.ok" ]
+	fi
+}
+
+# x86_headers_ok KREL PKG [KBUILD]: linux-headers-KREL is installed at PKG, with a
+# linux-kbuild-6.1 of the same upstream version (at KBUILD exactly, if given).
+x86_headers_ok() {
+	local h k
+	h=$(dpkg-query -W -f='${Status} ${Version}' "linux-headers-$1" 2>/dev/null || true)
+	[ "$h" = "install ok installed $2" ] || return 1
+	[ -f "/usr/src/linux-headers-$1/Makefile" ] || return 1
+	k=$(dpkg-query -W -f='${Status} ${Version}' linux-kbuild-6.1 2>/dev/null || true)
+	case "$k" in "install ok installed "*) ;; *) return 1 ;; esac
+	[ -z "${3:-}" ] || [ "${k##* }" = "$3" ] || return 1
+	[ "$(kver_upstream "${k##* }")" = "$(kver_upstream "$2")" ]
+}
+
+# nkvm_versions: set KABI KPKG KBUILD KREL for ARCH_N (see above).
+nkvm_versions() {
+	local rec=$NKVM_CACHE/versions/$ARCH_N pin="$PIN_KABI $PIN_KPKG $PIN_KBUILD"
+	local r_pin='' r_abi='' r_pkg='' r_kb=''
+	if [ -f "$rec" ]; then
+		r_pin=$(sed -n 's/^PIN=//p' "$rec"); r_abi=$(sed -n 's/^KABI=//p' "$rec")
+		r_pkg=$(sed -n 's/^KPKG=//p' "$rec"); r_kb=$(sed -n 's/^KBUILD=//p' "$rec")
+		[ "$r_pin" = "$pin" ] && [ -n "$r_abi" ] && [ -n "$r_pkg" ] && [ -n "$r_kb" ] || r_abi=
+	fi
+	if [ "${NKVM_RESOLVE:-0}" = 1 ]; then
+		nkvm_resolve
+	elif nkvm_cached "$PIN_KABI" "$PIN_KPKG" "$PIN_KBUILD"; then
+		_nkvm_use "$PIN_KABI" "$PIN_KPKG" "$PIN_KBUILD"
+	elif [ -n "$r_abi" ] && nkvm_cached "$r_abi" "$r_pkg" "$r_kb"; then
+		_nkvm_use "$r_abi" "$r_pkg" "$r_kb"
+	elif [ "${NKVM_OFFLINE:-0}" = 1 ]; then
+		if [ -n "$r_abi" ]; then _nkvm_use "$r_abi" "$r_pkg" "$r_kb"
+		else _nkvm_use "$PIN_KABI" "$PIN_KPKG" "$PIN_KBUILD"; fi
+	else
+		nkvm_resolve
+	fi
+}
+
+_nkvm_use() { KABI=$1; KPKG=$2; KBUILD=$3; KREL=$KABI-$KFLAVOUR; }
+
+# nkvm_listing: `apt-cache madison` lines for the kernel packages of PIN_KABI's
+# series for DEBARCH and linux-kbuild-6.1, from the registry and from the .debs in
+# the cache (as "cache <arch> Packages"). Not the cache for x86_64: the host's apt
+# installs its headers and kbuild, and it can install only what the registry offers.
+nkvm_listing() {
+	local series=${PIN_KABI%-*} names f b n v a
+	series=${series//./\\.}
+	mapfile -t names < <(apt-cache "${NKVM_APT_OPTS[@]}" search --names-only \
+		"^linux-(image|headers)-$series-[0-9]+-($KFLAVOUR|common)\$" | awk '{print $1}' | sort -u)
+	local q=(linux-kbuild-6.1)
+	for n in "${names[@]}"; do
+		case "$n" in *-common) q+=("$n") ;; *) q+=("$n:$DEBARCH") ;; esac
+	done
+	apt-cache "${NKVM_APT_OPTS[@]}" madison "${q[@]}" 2>/dev/null || true
+	[ "$ARCH_N" != x86_64 ] || return 0
+	for f in "$NKVM_DEBS"/linux-*.deb; do
+		[ -e "$f" ] || continue
+		b=${f##*/}; b=${b%.deb}
+		n=${b%%_*}; a=${b##*_}; v=${b#*_}; v=${v%_*}
+		echo "$n | $v | cache $a Packages"
+	done
+}
+
+# nkvm_resolve: choose from what is offered now (scripts/resolve.py), record it.
+nkvm_resolve() {
+	local rec=$NKVM_CACHE/versions/$ARCH_N out
+	[ -r /usr/share/keyrings/debian-archive-keyring.gpg ] && command -v python3 >/dev/null ||
+		"$NKVM_SCRIPTS/deps.sh" base >&2
+	mkdir -p "$NKVM_CACHE/versions"
+	out=$(with_cache_lock _nkvm_resolve_locked) || exit 1
+	_nkvm_use "$(sed -n 's/^KABI=//p' <<<"$out")" "$(sed -n 's/^KPKG=//p' <<<"$out")" \
+		"$(sed -n 's/^KBUILD=//p' <<<"$out")"
+	sed -n 's/^NOTE=/nkvm: versions: /p' <<<"$out" >&2
+	{
+		echo "PIN=$PIN_KABI $PIN_KPKG $PIN_KBUILD"
+		echo "$out"
+		echo "DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	} >"$rec.tmp" && mv "$rec.tmp" "$rec"
+}
+
+_nkvm_resolve_locked() {
+	_apt_setup
+	# Lists older than NKVM_LISTS_MAX_AGE seconds (default an hour) are read anew.
+	local st=$NKVM_APTDIR/lists/.stamp age=${NKVM_LISTS_MAX_AGE:-3600}
+	if [ ! -e "$st" ] || [ $(($(date +%s) - $(stat -c %Y "$st"))) -gt "$age" ]; then
+		_apt_update
+	fi
+	nkvm_listing >"$NKVM_APTDIR/listing-$ARCH_N"
+	python3 "$NKVM_SCRIPTS/resolve.py" --arch "$DEBARCH" --flavour "$KFLAVOUR" \
+		--abi "$PIN_KABI" --pkg "$PIN_KPKG" --kbuild "$PIN_KBUILD" --label "$ARCH_N" \
+		"$NKVM_APTDIR/listing-$ARCH_N"
 }
 
 # ---- private apt configuration (foreign-arch downloads, host dpkg untouched) ----
@@ -110,9 +260,10 @@ apt_fetch_deb() {
 		if [ $tries -ge 2 ]; then
 			cat "$NKVM_APTDIR/download.log" >&2
 			if [ -n "$ver" ]; then
-				die "Debian no longer offers $name ($arch) version $ver." \
-				    "List what the registry has with 'scripts/fetch.sh avail <arch>'" \
-				    "and change $var in scripts/versions."
+				[ -n "${ARCH_N:-}" ] && rm -f "$NKVM_CACHE/versions/$ARCH_N"
+				die "Debian no longer offers $name ($arch) version $ver ($var)." \
+				    "The versions are chosen anew on the next run;" \
+				    "'scripts/fetch.sh avail <arch>' lists what the registry has."
 			fi
 			die "cannot download $name ($arch) from the Debian registry"
 		fi
@@ -128,13 +279,19 @@ apt_fetch_deb() {
 	echo "$f"
 }
 
-# with_cache_lock CMD...: serialize cache updates between concurrent runs.
+# with_cache_lock CMD...: serialize cache updates between concurrent runs. The holder
+# and its children see NKVM_CACHE_LOCKED=1 and do not take the lock again (flock on a
+# second open file would wait for ourselves).
 with_cache_lock() {
+	if [ "${NKVM_CACHE_LOCKED:-0}" = 1 ]; then "$@"; return; fi
 	mkdir -p "$NKVM_CACHE"
 	exec {_nkvm_lockfd}>"$NKVM_CACHE/.lock"
 	flock "$_nkvm_lockfd"
-	"$@"
-	local rc=$?
+	local rc=0
+	NKVM_CACHE_LOCKED=1
+	export NKVM_CACHE_LOCKED
+	"$@" || rc=$?
+	unset NKVM_CACHE_LOCKED
 	exec {_nkvm_lockfd}>&-
 	return $rc
 }

@@ -25,22 +25,20 @@ root=$(cd "$here/../.." && pwd)
 out=${ABI_OUT:-$root/build/abi}
 py=${PYTHON:-python3}
 
-# arm64 / s390x: prefer the uapi headers installed from the pinned Debian
-# kernel header packages by "scripts/fetch.sh uapi ARCH", when that has
-# already been run (nothing is downloaded here).  x86_64 uses the host's
-# linux-libc-dev unless ABI_REF_x86_64 says otherwise.
+# arm64 / s390x: prefer the uapi headers installed from the Debian kernel
+# header packages in use (scripts/versions, or what the scripts chose when
+# those were gone) by "scripts/fetch.sh uapi ARCH", when that has already
+# been run (nothing is downloaded here: NKVM_OFFLINE).  x86_64 uses the
+# host's linux-libc-dev unless ABI_REF_x86_64 says otherwise.
 cached_uapi() { # nkvm-arch -> prints the include root or nothing
 	(
 		set +u
-		[ -f "$root/scripts/versions" ] || exit 0
+		[ -f "$root/scripts/lib.sh" ] || exit 0
 		# shellcheck disable=SC1091
-		. "$root/scripts/versions" >/dev/null 2>&1 || exit 0
-		cache=${NKVM_CACHE:-$NKVM_CACHE_DEFAULT}
-		pkgvar=NKVM_KPKG_$1
-		pkg=${!pkgvar}
-		d=$cache/$pkg/$1/uapi
-		[ -n "$pkg" ] && [ -e "$d/.ok" ] && [ -f "$d/linux/kvm.h" ] &&
-			[ -f "$d/asm/kvm.h" ] && echo "$d"
+		. "$root/scripts/lib.sh" >/dev/null 2>&1 || exit 0
+		NKVM_OFFLINE=1 nkvm_arch "$1" 2>/dev/null || exit 0
+		d=$NKVM_CACHE/$KPKG/$ARCH_N/uapi
+		[ -e "$d/.ok" ] && [ -f "$d/linux/kvm.h" ] && [ -f "$d/asm/kvm.h" ] && echo "$d"
 	)
 }
 if [ -z "${ABI_REF_arm64:-}" ]; then
