@@ -1,5 +1,5 @@
 #!/bin/bash
-# nkvm: boot the pinned stock Debian kernel of an arch under QEMU TCG with an initramfs.
+# nkvm: boot the stock Debian kernel (scripts/versions) of an arch under QEMU TCG with an initramfs.
 # usage: scripts/boot.sh [--nohw] <x86_64|arm64|s390> <initrd> <logfile> [extra qemu args...]
 #   --nohw   x86_64 only: a CPU without SVM/VMX (-cpu qemu64,-svm,-vmx)
 # env: NKVM_BOOT_TIMEOUT (seconds, default from scripts/versions), NKVM_QEMU_MEM (MiB, 1024),

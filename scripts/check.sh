@@ -47,11 +47,26 @@ add_counts() {
 	P=$((P + p)); F=$((F + f)); S=$((S + s))
 }
 
+# tapfile NAME LOG CMD...: run a TAP producer, count its lines, fail on its exit status.
+tapfile() {
+	local name=$1 log=$2 rc=0; shift 2
+	"$@" >"$log" 2>"$log.err" || rc=$?
+	scripts/parse.py --tap --label "host/$name" --counts "$log.counts" "$log" || true
+	add_counts "$log.counts"
+	if [ $rc -ne 0 ]; then fail "$name: exit status $rc"; showlog "$log.err"; fi
+}
+
 # ---------------------------------------------------------------- host
 section "host: dependencies and downloads"
 step "install Debian packages (scripts/deps.sh all)" "$out/deps.log" scripts/deps.sh all || true
+tapfile resolve "$out/resolve-test.log" python3 scripts/tests/resolve-test.py
+tapfile versions "$out/versions-test.log" bash scripts/tests/versions-test.sh
 declare -A have_kdir=()
 for a in $arches; do
+	if step "kernel versions for $a (scripts/fetch.sh versions $a)" "$out/versions-$a.log" \
+			scripts/fetch.sh versions "$a"; then
+		sed 's/^/# /' "$out/versions-$a.log"
+	fi
 	step "kernel headers for $a" "$out/kdir-$a.log" scripts/fetch.sh kdir "$a" && have_kdir[$a]=1 || true
 	step "kernel image for $a" "$out/image-$a.log" scripts/fetch.sh image "$a" || true
 done
@@ -111,14 +126,7 @@ done
 
 section "host: ABI check (tools/abi/abi-check.sh)"
 if [ -x tools/abi/abi-check.sh ] || [ -f tools/abi/abi-check.sh ]; then
-	rc=0
-	bash tools/abi/abi-check.sh >"$out/abi.log" 2>"$out/abi.err" || rc=$?
-	scripts/parse.py --tap --label host/abi --counts "$out/abi.counts" "$out/abi.log" || true
-	add_counts "$out/abi.counts"
-	if [ $rc -ne 0 ]; then
-		fail "tools/abi/abi-check.sh exit status $rc"
-		showlog "$out/abi.err"
-	fi
+	tapfile abi "$out/abi.log" bash tools/abi/abi-check.sh
 else
 	fail "tools/abi/abi-check.sh is missing"
 fi
