@@ -287,10 +287,11 @@ with_cache_lock() {
 	mkdir -p "$NKVM_CACHE"
 	exec {_nkvm_lockfd}>"$NKVM_CACHE/.lock"
 	flock "$_nkvm_lockfd"
-	local rc=0
-	NKVM_CACHE_LOCKED=1
-	export NKVM_CACHE_LOCKED
-	"$@" || rc=$?
+	# Not `"$@" || rc=$?`: that would run CMD with set -e suspended. Under set -e a
+	# failing CMD exits here, which also drops the lock.
+	export NKVM_CACHE_LOCKED=1
+	"$@"
+	local rc=$?
 	unset NKVM_CACHE_LOCKED
 	exec {_nkvm_lockfd}>&-
 	return $rc

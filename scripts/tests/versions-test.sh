@@ -143,5 +143,17 @@ rc=0; got=$(choose) || rc=$?
 	[ ! -e "$rec" ]
 ok $? "nothing fits: an error, no record" "rc=$rc $got; $(cat "$t/err")"
 
+# 10. with_cache_lock: a failing command in the locked function still ends the
+# script under set -e, and the holder (or its child) may lock again without waiting.
+out=$(NKVM_CACHE=$t/lk bash -c 'set -e; . "$1/../lib.sh"; f() { false; echo on; }
+	with_cache_lock f; echo after' _ "$here" 2>&1)
+[ -z "$out" ]
+ok $? "with_cache_lock: set -e still ends the script on a failing command" "$out"
+out=$(NKVM_CACHE=$t/lk LIB=$here/../lib.sh timeout 20 bash -c '. "$LIB"
+	f() { LIB=$LIB bash -c ". \"\$LIB\"; with_cache_lock echo inner"; }
+	with_cache_lock f' 2>&1)
+[ "$out" = inner ]
+ok $? "with_cache_lock: the holder's child takes it again without waiting" "$out"
+
 echo "1..$N"
 [ $F -eq 0 ]
