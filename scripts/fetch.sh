@@ -63,20 +63,17 @@ kdir_x86() {
 	if ! x86_headers_ok "$KREL" "$KPKG"; then
 		"$NKVM_SCRIPTS/deps.sh" x86
 		pkgs=("linux-headers-$KREL=$KPKG")
-		# apt would take its newest kbuild; name ours when that is of another upstream.
-		k=$(dpkg-query -W -f='${Status} ${Version}' linux-kbuild-6.1 2>/dev/null || true)
-		case "$k" in
-		"install ok installed "*) [ "$(kver_upstream "${k##* }")" = "$(kver_upstream "$KPKG")" ] ||
-				pkgs+=("linux-kbuild-6.1=$KBUILD") ;;
-		*) pkgs+=("linux-kbuild-6.1=$KBUILD") ;;
-		esac
+		# apt would take its newest kbuild; name ours unless one of our upstream is there.
+		k=$(host_version linux-kbuild-6.1)
+		[ -n "$k" ] && [ "$(kver_upstream "$k")" = "$(kver_upstream "$KPKG")" ] ||
+			pkgs+=("linux-kbuild-6.1=$KBUILD")
 		apt_install "${pkgs[@]}"
 		x86_headers_ok "$KREL" "$KPKG" ||
 			die "linux-headers-$KREL $KPKG with a linux-kbuild-6.1 of upstream $(kver_upstream "$KPKG")" \
 			    "is not installed after installing ${pkgs[*]}"
 	fi
 	mkdir -p "$base"
-	k=$(dpkg-query -W -f='${Version}' linux-kbuild-6.1)
+	k=$(host_version linux-kbuild-6.1)
 	if [ "$(cat "$base/kdir.ok" 2>/dev/null)" != "$kdir $k" ]; then
 		probe_build "$kdir"
 		echo "$kdir $k" >"$base/kdir.ok"

@@ -34,31 +34,21 @@ quietly() {
 # apt_install PKG[=VERSION]...: install with the host's apt-get (no recommends),
 # reading the package lists anew once when they are missing or the install fails.
 apt_install() {
-	local log rc=0
+	local log try
 	log=$(mktemp /tmp/nkvm-apt.XXXXXX.log)
 	note "installing: $*"
-	_apt_host() {
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends "$@" >"$log" 2>&1
-	}
-	if ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null || ! _apt_host "$@"; then
-		as_root apt-get update -q >"$log" 2>&1 ||
-			{ cat "$log" >&2; rm -f "$log"; die "apt-get update failed"; }
-		_apt_host "$@" || rc=$?
-	fi
-	[ $rc -eq 0 ] || tail -n 30 "$log" >&2
-	rm -f "$log"
-	[ $rc -eq 0 ] || die "apt-get install failed for: $*"
-}
-
-# nkvm_arch_name ARG: the nkvm name of an arch or one of its aliases.
-nkvm_arch_name() {
-	case "$1" in
-	x86_64|x86|amd64) echo x86_64 ;;
-	arm64|aarch64) echo arm64 ;;
-	s390|s390x) echo s390 ;;
-	*) die "unknown arch '$1' (want x86_64, arm64 or s390)" ;;
-	esac
+	for try in 1 2; do
+		if [ $try -eq 2 ] || ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null; then
+			as_root apt-get update -q >"$log" 2>&1 ||
+				{ cat "$log" >&2; rm -f "$log"; die "apt-get update failed"; }
+		fi
+		if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+				--no-install-recommends "$@" >"$log" 2>&1; then
+			rm -f "$log"; return 0
+		fi
+	done
+	tail -n 30 "$log" >&2; rm -f "$log"
+	die "apt-get install failed for: $*"
 }
 
 # nkvm_arch ARG: set the per-arch variables for x86_64|arm64|s390 (and aliases).
@@ -69,11 +59,11 @@ nkvm_arch_name() {
 #   PIN_KABI PIN_KPKG PIN_KBUILD  what scripts/versions pins; KABI KPKG KBUILD are the
 #              versions in use (nkvm_versions below), the pins whenever they can be had.
 nkvm_arch() {
-	ARCH_N=$(nkvm_arch_name "${1:-}") || exit 1
-	case "$ARCH_N" in
-	x86_64)	KARCH=x86;   DEBARCH=amd64; CROSS=;                   GUEST_ARCH=x86_64 ;;
-	arm64)	KARCH=arm64; DEBARCH=arm64; CROSS=aarch64-linux-gnu-; GUEST_ARCH=arm64 ;;
-	s390)	KARCH=s390;  DEBARCH=s390x; CROSS=s390x-linux-gnu-;   GUEST_ARCH=s390x ;;
+	case "${1:-}" in
+	x86_64|x86|amd64)	ARCH_N=x86_64; KARCH=x86;   DEBARCH=amd64; CROSS=;                  GUEST_ARCH=x86_64 ;;
+	arm64|aarch64)		ARCH_N=arm64;  KARCH=arm64; DEBARCH=arm64; CROSS=aarch64-linux-gnu-; GUEST_ARCH=arm64 ;;
+	s390|s390x)		ARCH_N=s390;   KARCH=s390;  DEBARCH=s390x; CROSS=s390x-linux-gnu-;   GUEST_ARCH=s390x ;;
+	*) die "unknown arch '${1:-}' (want x86_64, arm64 or s390)" ;;
 	esac
 	local v
 	v=NKVM_KABI_$ARCH_N;     PIN_KABI=${!v}
@@ -110,28 +100,39 @@ nkvm_cached() {
 	fi
 }
 
+# host_version PKG: the version of PKG installed on the host, or nothing.
+host_version() {
+	local s
+	s=$(dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null || true)
+	case "$s" in "install ok installed "*) echo "${s##* }" ;; esac
+}
+
 # x86_headers_ok KREL PKG [KBUILD]: linux-headers-KREL is installed at PKG, with a
 # linux-kbuild-6.1 of the same upstream version (at KBUILD exactly, if given).
 x86_headers_ok() {
-	local h k
-	h=$(dpkg-query -W -f='${Status} ${Version}' "linux-headers-$1" 2>/dev/null || true)
-	[ "$h" = "install ok installed $2" ] || return 1
+	local k
+	[ "$(host_version "linux-headers-$1")" = "$2" ] || return 1
 	[ -f "/usr/src/linux-headers-$1/Makefile" ] || return 1
-	k=$(dpkg-query -W -f='${Status} ${Version}' linux-kbuild-6.1 2>/dev/null || true)
-	case "$k" in "install ok installed "*) ;; *) return 1 ;; esac
-	[ -z "${3:-}" ] || [ "${k##* }" = "$3" ] || return 1
-	[ "$(kver_upstream "${k##* }")" = "$(kver_upstream "$2")" ]
+	k=$(host_version linux-kbuild-6.1)
+	[ -n "$k" ] && [ "$(kver_upstream "$k")" = "$(kver_upstream "$2")" ] || return 1
+	[ -z "${3:-}" ] || [ "$k" = "$3" ]
+}
+
+# nkvm_record: "KABI KPKG KBUILD" of ARCH_N's record if it was made from the
+# current pins, else nothing.
+nkvm_record() {
+	local rec=$NKVM_CACHE/versions/$ARCH_N
+	[ -f "$rec" ] || return 0
+	awk -v pin="$PIN_KABI $PIN_KPKG $PIN_KBUILD" '
+		{ i = index($0, "="); v[substr($0, 1, i - 1)] = substr($0, i + 1) }
+		END { if (v["PIN"] == pin && v["KABI"] != "" && v["KPKG"] != "" && v["KBUILD"] != "")
+			print v["KABI"], v["KPKG"], v["KBUILD"] }' "$rec"
 }
 
 # nkvm_versions: set KABI KPKG KBUILD KREL for ARCH_N (see above).
 nkvm_versions() {
-	local rec=$NKVM_CACHE/versions/$ARCH_N pin="$PIN_KABI $PIN_KPKG $PIN_KBUILD"
-	local r_pin='' r_abi='' r_pkg='' r_kb=''
-	if [ -f "$rec" ]; then
-		r_pin=$(sed -n 's/^PIN=//p' "$rec"); r_abi=$(sed -n 's/^KABI=//p' "$rec")
-		r_pkg=$(sed -n 's/^KPKG=//p' "$rec"); r_kb=$(sed -n 's/^KBUILD=//p' "$rec")
-		[ "$r_pin" = "$pin" ] && [ -n "$r_abi" ] && [ -n "$r_pkg" ] && [ -n "$r_kb" ] || r_abi=
-	fi
+	local r_abi r_pkg r_kb
+	read -r r_abi r_pkg r_kb <<<"$(nkvm_record)" || true
 	if [ "${NKVM_RESOLVE:-0}" = 1 ]; then
 		nkvm_resolve
 	elif nkvm_cached "$PIN_KABI" "$PIN_KPKG" "$PIN_KBUILD"; then
@@ -178,14 +179,14 @@ nkvm_resolve() {
 		"$NKVM_SCRIPTS/deps.sh" base >&2
 	mkdir -p "$NKVM_CACHE/versions"
 	out=$(with_cache_lock _nkvm_resolve_locked) || exit 1
-	_nkvm_use "$(sed -n 's/^KABI=//p' <<<"$out")" "$(sed -n 's/^KPKG=//p' <<<"$out")" \
-		"$(sed -n 's/^KBUILD=//p' <<<"$out")"
-	sed -n 's/^NOTE=/nkvm: versions: /p' <<<"$out" >&2
 	{
 		echo "PIN=$PIN_KABI $PIN_KPKG $PIN_KBUILD"
 		echo "$out"
 		echo "DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	} >"$rec.tmp" && mv "$rec.tmp" "$rec"
+	sed -n 's/^NOTE=/nkvm: versions: /p' "$rec" >&2
+	# shellcheck disable=SC2046 # three words
+	_nkvm_use $(nkvm_record)
 }
 
 _nkvm_resolve_locked() {

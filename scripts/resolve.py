@@ -76,7 +76,7 @@ def _cmp_part(a, b):
 
 
 def _split(v):
-    epoch, _, rest = v.rpartition(':') if ':' in v else ('0', '', v)
+    epoch, _, rest = v.partition(':') if ':' in v else ('0', '', v)
     if '-' in rest:
         up, _, rev = rest.rpartition('-')
     else:
