@@ -42,8 +42,10 @@ apt_install() {
 			as_root apt-get update -q >"$log" 2>&1 ||
 				{ cat "$log" >&2; rm -f "$log"; die "apt-get update failed"; }
 		fi
+		# Another apt/dpkg run (a parallel script, unattended upgrades) holds the
+		# dpkg lock for a while: wait for it rather than fail.
 		if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends "$@" >"$log" 2>&1; then
+				-o DPkg::Lock::Timeout=600 --no-install-recommends "$@" >"$log" 2>&1; then
 			rm -f "$log"; return 0
 		fi
 	done

@@ -35,7 +35,7 @@ src_version() { dpkg-query -W -f='${Version}' "$srcpkg" 2>/dev/null || true; }
 ensure_tarball() {
 	if [ ! -f "$tarball" ] || [ -z "$(src_version)" ]; then
 		note "installing $srcpkg (apt-get) for the upstream selftests"
-		as_root apt-get install -y -q "$srcpkg" >&2 || die "apt-get install $srcpkg failed"
+		as_root apt-get install -y -q -o DPkg::Lock::Timeout=600 "$srcpkg" >&2 || die "apt-get install $srcpkg failed"
 	fi
 	[ -f "$tarball" ] || die "$srcpkg is installed but $tarball is missing"
 }
