@@ -42,9 +42,9 @@ static const struct {
 		    F(PAE) | F(MCE) | F(CX8) | F(APIC) | F(SEP) | F(MTRR) |
 		    F(PGE) | F(MCA) | F(CMOV) | F(PAT) | F(PSE36) |
 		    F(CLFLUSH) | F(MMX) | F(FXSR) | F(XMM) | F(XMM2) },
-	{ 1, R_ECX, F(XMM3) | F(PCLMULQDQ) | F(SSSE3) | F(CX16) |
+	{ 1, R_ECX, F(XMM3) | F(PCLMULQDQ) | F(SSSE3) | F(FMA) | F(CX16) |
 		    F(XMM4_1) | F(XMM4_2) | F(MOVBE) | F(POPCNT) | F(AES) |
-		    F(XSAVE) | F(AVX) | F(RDRAND) },
+		    F(XSAVE) | F(AVX) | F(F16C) | F(RDRAND) },
 	{ CPUID_XSTATE, R_EAX, F(XSAVEOPT) | F(XGETBV1) },	/* subleaf 1 */
 	{ 7, R_EBX, F(FSGSBASE) | F(TSC_ADJUST) | F(BMI1) | F(BMI2) | F(ERMS) | F(SMEP) |
 		    F(ADX) | F(CLFLUSHOPT) | F(SHA_NI) | F(RDSEED) },
@@ -179,7 +179,9 @@ static unsigned int cpuid_supported(struct kvm_cpuid_entry2 *e)
 	if (!xcr0)
 		e[n].ecx &= ~F(XSAVE);
 	if (!(xcr0 & XFEATURE_MASK_YMM))
-		e[n].ecx &= ~F(AVX);
+		e[n].ecx &= ~(F(AVX) | F(FMA) | F(F16C));
+	/* As stock: the in-kernel LAPIC has x2APIC mode whatever the host. */
+	e[n].ecx |= F(X2APIC);
 	n++;
 	if (host_max >= 7) {
 		cpuid_features(&e[n], 7);
@@ -295,6 +297,24 @@ bool nkvm_x86_guest_has(struct nkvm_x86_vcpu *xv, unsigned int feature)
 		return false;
 	val = reg == R_EBX ? e->ebx : reg == R_ECX ? e->ecx : e->edx;
 	return val & BIT(feature & 31);
+}
+
+u32 nkvm_x86_guest_cpuid_eax(struct nkvm_x86_vcpu *xv, u32 leaf)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, leaf, 0);
+
+	return e ? e->eax : 0;
+}
+
+/* "AuthenticAMD" or "HygonGenuine" in leaf 0 (EBX, EDX, ECX). */
+bool nkvm_x86_guest_is_amd(struct nkvm_x86_vcpu *xv)
+{
+	const struct kvm_cpuid_entry2 *e = cpuid_find(xv, 0, 0);
+
+	return e && ((e->ebx == 0x68747541 && e->edx == 0x69746e65 &&
+		      e->ecx == 0x444d4163) ||
+		     (e->ebx == 0x6f677948 && e->edx == 0x6e65476e &&
+		      e->ecx == 0x656e6975));
 }
 
 /* The XCR0 components leaf 0xD offers, as far as nkvm supports them. */

@@ -704,8 +704,8 @@ void nkvm_x86_emulation_failure(struct nkvm_x86_vcpu *xv,
 
 /*
  * Offer an MMIO access to the in-kernel devices (ioeventfds, coalesced
- * zones) before userspace: 1 when one took it (the caller has completed
- * the instruction for a write), 0 to exit with kvm_run as filled.
+ * zones) before userspace: 1 when one took it, 0 to exit with kvm_run as
+ * filled. RIP is still the accessing instruction's (TPR reports).
  */
 static int emu_mmio_in_kernel(struct nkvm_x86_vcpu *xv, u64 gpa,
 			      unsigned int len, bool write, void *val)
@@ -790,12 +790,15 @@ static int emu_string_mmio(struct nkvm_x86_vcpu *xv,
 	run->mmio.is_write = write;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (write) {
+		int r;
+
 		/* As stock: the iteration is done; REP runs again. */
 		memcpy(run->mmio.data, &data, size);
+		r = emu_mmio_in_kernel(xv, addr, size, true, &data);
 		emu_str_step(xv, op, in->adsz, in->rep, size);
 		if (!in->rep)
 			regs->rip = next_rip;
-		return emu_mmio_in_kernel(xv, addr, size, true, &data);
+		return r;
 	}
 	memset(&xv->mmio, 0, sizeof(xv->mmio));
 	xv->mmio.pending = true;
@@ -852,10 +855,16 @@ int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,
 	run->mmio.is_write = op.write;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
 	if (op.write) {
-		/* Complete from the guest's view: RIP moves on now. */
+		int r;
+
+		/*
+		 * Complete from the guest's view: RIP moves on now, after
+		 * the in-kernel devices saw the access at the instruction.
+		 */
 		memcpy(run->mmio.data, &op.data, op.len);
+		r = emu_mmio_in_kernel(xv, gpa, op.len, true, &op.data);
 		xv->regs.rip = next_rip;
-		return emu_mmio_in_kernel(xv, gpa, op.len, true, &op.data);
+		return r;
 	}
 	memset(&xv->mmio, 0, sizeof(xv->mmio));
 	xv->mmio.pending = true;

@@ -5,7 +5,12 @@
  *
  * KVM_CREATE_IRQCHIP makes the PIC and the IOAPIC; every vCPU created
  * afterwards gets a local APIC. As stock: EEXIST the second time, EINVAL
- * once a vCPU exists.
+ * once a vCPU exists. KVM_CAP_SPLIT_IRQCHIP makes only the local APICs:
+ * userspace keeps the PIC (its interrupts come in through KVM_INTERRUPT,
+ * lapic.c) and the IOAPIC, whose pins it routes to MSIs; the routing
+ * table then starts empty and takes MSI routes only, and the guest's EOI
+ * of a level-triggered vector of those pins exits to userspace
+ * (KVM_EXIT_IOAPIC_EOI).
  *
  * A GSI is routed to up to one pin of each chip (PIC master, PIC slave,
  * IOAPIC) or to one MSI message. The routing table is replaced whole by
@@ -56,9 +61,13 @@ struct x86_routing {
 	struct x86_route r[];		/* sorted by gsi */
 };
 
-/* Check and convert one entry; -EINVAL as stock for anything unknown. */
+/*
+ * Check and convert one entry; -EINVAL as stock for anything unknown, and
+ * for irqchip pins that are userspace's (split).
+ */
 static int x86_route_from_user(struct x86_route *e,
-			       const struct kvm_irq_routing_entry *ue)
+			       const struct kvm_irq_routing_entry *ue,
+			       bool split)
 {
 	u32 pins;
 
@@ -68,7 +77,7 @@ static int x86_route_from_user(struct x86_route *e,
 	e->type = ue->type;
 	switch (ue->type) {
 	case KVM_IRQ_ROUTING_IRQCHIP:
-		if (ue->flags)
+		if (ue->flags || split)
 			return -EINVAL;
 		e->chip = ue->u.irqchip.irqchip;
 		e->pin = ue->u.irqchip.pin;
@@ -111,7 +120,7 @@ static int x86_route_cmp(const void *a, const void *b)
 
 /* A table from nr user entries (already copied into the kernel). */
 static struct x86_routing *x86_routing_build(const struct kvm_irq_routing_entry *ue,
-					     u32 nr)
+					     u32 nr, bool split)
 {
 	struct x86_routing *rt;
 	u32 i, j, nr_gsi = 0, g;
@@ -131,7 +140,7 @@ static struct x86_routing *x86_routing_build(const struct kvm_irq_routing_entry 
 	rt->first = (u32 *)&rt->r[nr];
 	memset(rt->pin_gsi, 0xff, sizeof(rt->pin_gsi));
 	for (i = 0; i < nr; i++) {
-		r = x86_route_from_user(&rt->r[i], &ue[i]);
+		r = x86_route_from_user(&rt->r[i], &ue[i], split);
 		if (r)
 			goto fail;
 	}
@@ -161,9 +170,10 @@ fail:
 }
 
 static int x86_set_routing(struct nkvm_x86_irqs *irqs,
-			   const struct kvm_irq_routing_entry *ue, u32 nr)
+			   const struct kvm_irq_routing_entry *ue, u32 nr,
+			   bool split)
 {
-	struct x86_routing *rt = x86_routing_build(ue, nr), *old;
+	struct x86_routing *rt = x86_routing_build(ue, nr, split), *old;
 
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
@@ -202,7 +212,7 @@ static int x86_set_default_routing(struct nkvm_x86_irqs *irqs)
 		e->u.irqchip.pin = gsi & 7;
 		e++;
 	}
-	r = x86_set_routing(irqs, ue, e - ue);
+	r = x86_set_routing(irqs, ue, e - ue, false);
 	kfree(ue);
 	return r;
 }
@@ -306,7 +316,8 @@ void nkvm_x86_irqchip_acked(struct nkvm_x86_vm *xvm, unsigned int chip,
 		nkvm_x86_irqfd_resample(xvm, gsi);
 }
 
-static int x86_create_irqs(struct nkvm_x86_vm *xvm)
+/* The routing and irqfd state; split: with an empty table. */
+static int x86_create_irqs(struct nkvm_x86_vm *xvm, bool split)
 {
 	struct nkvm_x86_irqs *irqs;
 	int r;
@@ -318,7 +329,8 @@ static int x86_create_irqs(struct nkvm_x86_vm *xvm)
 	spin_lock_init(&irqs->line_lock);
 	r = nkvm_x86_irqfd_init(irqs);
 	if (!r)
-		r = x86_set_default_routing(irqs);
+		r = split ? x86_set_routing(irqs, NULL, 0, true) :
+			    x86_set_default_routing(irqs);
 	if (r) {
 		nkvm_x86_irqfd_exit(irqs);
 		kfree(irqs);
@@ -347,12 +359,12 @@ static long x86_create_irqchip(struct nkvm_x86_vm *xvm)
 
 	mutex_lock(&vm->lock);
 	r = -EEXIST;
-	if (xvm->irqchip)
+	if (xvm->irqchip != NKVM_X86_IRQCHIP_NONE)
 		goto out;
 	r = -EINVAL;
 	if (vm->created_vcpus)
 		goto out;
-	r = x86_create_irqs(xvm);
+	r = x86_create_irqs(xvm, false);
 	if (r)
 		goto out;
 	r = nkvm_x86_pic_create(xvm);
@@ -364,13 +376,68 @@ static long x86_create_irqchip(struct nkvm_x86_vm *xvm)
 		goto out_irqs;
 	}
 	/* The parts are complete before anyone sees irqchip set. */
-	smp_store_release(&xvm->irqchip, true);
+	smp_store_release(&xvm->irqchip, NKVM_X86_IRQCHIP_KERNEL);
 	goto out;
 out_irqs:
 	x86_destroy_irqs(xvm);
 out:
 	mutex_unlock(&vm->lock);
 	return r;
+}
+
+/*
+ * KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): args[0] IOAPIC pins at most.
+ * As stock: EEXIST with an irqchip already or once a vCPU was created.
+ */
+int nkvm_x86_enable_split_irqchip(struct nkvm_x86_vm *xvm, u64 pins)
+{
+	struct nkvm_vm *vm = &xvm->vm;
+	int r;
+
+	if (!x86_irqchip_works)
+		return -EINVAL;
+	if (pins > KVM_IOAPIC_NUM_PINS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	r = -EEXIST;
+	if (xvm->irqchip != NKVM_X86_IRQCHIP_NONE || vm->created_vcpus)
+		goto out;
+	r = x86_create_irqs(xvm, true);
+	if (r)
+		goto out;
+	xvm->ioapic_pins = pins;
+	/* The routing table and ioapic_pins before the mode. */
+	smp_store_release(&xvm->irqchip, NKVM_X86_IRQCHIP_SPLIT);
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/*
+ * Split irqchip: the guest EOIed vector, which it took level-triggered.
+ * True when userspace's IOAPIC must hear of it: a level-triggered MSI
+ * route of one of its pins carries that vector (stock scans the same
+ * routes for vectors addressed to the vCPU; the TMR bit the caller
+ * checked says this vCPU took the vector level-triggered).
+ */
+bool nkvm_x86_split_eoi_routed(struct nkvm_x86_vm *xvm, u8 vector)
+{
+	struct x86_routing *rt;
+	struct x86_route *e;
+	bool found = false;
+	u32 i;
+
+	rcu_read_lock();
+	rt = rcu_dereference(xvm->irqs->routing);
+	for (i = 0; rt && i < rt->nr && !found; i++) {
+		e = &rt->r[i];
+		found = e->gsi < xvm->ioapic_pins &&
+			e->type == KVM_IRQ_ROUTING_MSI &&
+			(e->msi_data & 0xff) == vector &&
+			(e->msi_data & BIT(15));
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 static long x86_irq_line(struct nkvm_x86_vm *xvm, unsigned int ioctl,
@@ -397,7 +464,8 @@ static long x86_irqchip_state(struct nkvm_x86_vm *xvm, unsigned int ioctl,
 	chip = memdup_user(argp, sizeof(*chip));
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
-	if (!nkvm_x86_has_irqchip(xvm)) {
+	/* As stock: ENXIO for a split irqchip too. */
+	if (!nkvm_x86_irqchip_kernel(xvm)) {
 		r = -ENXIO;
 		goto out;
 	}
@@ -443,7 +511,8 @@ static long x86_set_gsi_routing(struct nkvm_x86_vm *xvm, void __user *argp)
 		if (IS_ERR(ue))
 			return PTR_ERR(ue);
 	}
-	r = x86_set_routing(xvm->irqs, ue, hdr.nr);
+	r = x86_set_routing(xvm->irqs, ue, hdr.nr,
+			    nkvm_x86_irqchip_split(xvm));
 	kvfree(ue);
 	return r;
 }
@@ -509,7 +578,7 @@ long nkvm_x86_irqchip_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
 /* VM teardown, after the vCPUs. */
 void nkvm_x86_irqchip_destroy(struct nkvm_x86_vm *xvm)
 {
-	if (!xvm->irqchip)
+	if (xvm->irqchip == NKVM_X86_IRQCHIP_NONE)
 		return;
 	/* irqfds first: their work may still raise lines. */
 	if (xvm->irqs)
@@ -517,5 +586,5 @@ void nkvm_x86_irqchip_destroy(struct nkvm_x86_vm *xvm)
 	nkvm_x86_ioapic_destroy(xvm);
 	nkvm_x86_pic_destroy(xvm);
 	x86_destroy_irqs(xvm);
-	xvm->irqchip = false;
+	xvm->irqchip = NKVM_X86_IRQCHIP_NONE;
 }

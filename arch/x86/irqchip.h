@@ -73,6 +73,9 @@ void nkvm_x86_lapic_kick_extint(struct nkvm_x86_vm *xvm);
 int nkvm_x86_lapic_before_entry(struct nkvm_x86_vcpu *xv);
 bool nkvm_x86_lapic_has_irq(struct nkvm_x86_vcpu *xv);
 int nkvm_x86_lapic_next_irq(struct nkvm_x86_vcpu *xv);
+/* Split irqchip: KVM_INTERRUPT's ExtINT, and whether one fits now. */
+long nkvm_x86_lapic_set_extint(struct nkvm_x86_vcpu *xv, u8 vector);
+bool nkvm_x86_lapic_accepts_extint(struct nkvm_x86_vcpu *xv);
 /* HLT completed (RIP after it): the vCPU halts until an event. */
 void nkvm_x86_lapic_halt(struct nkvm_x86_vcpu *xv);
 /* An MMIO access to the vCPU's APIC page: true when it was one. */
@@ -82,6 +85,9 @@ bool nkvm_x86_lapic_mmio(struct nkvm_x86_vcpu *xv, u64 gpa, unsigned int len,
 int nkvm_x86_lapic_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
 int nkvm_x86_lapic_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 			   bool host);
+/* vapic.c's view: its page's word, and the TPR the guest left there. */
+u32 nkvm_x86_lapic_vapic_word(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_lapic_set_tpr(struct nkvm_x86_vcpu *xv, u8 tpr);
 u8 nkvm_x86_lapic_get_cr8(struct nkvm_x86_vcpu *xv);
 void nkvm_x86_lapic_set_cr8(struct nkvm_x86_vcpu *xv, u8 cr8);
 u64 nkvm_x86_lapic_get_base(struct nkvm_x86_vcpu *xv);
@@ -135,6 +141,10 @@ void nkvm_x86_ioapic_set(struct nkvm_x86_vm *xvm,
 int nkvm_x86_set_irq(struct nkvm_x86_vm *xvm, u32 gsi, int level);
 /* KVM_CREATE_IRQCHIP is on (KVM_CAP_IRQCHIP). */
 bool nkvm_x86_irqchip_works(void);
+/* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP) on the VM. */
+int nkvm_x86_enable_split_irqchip(struct nkvm_x86_vm *xvm, u64 pins);
+/* Split: the EOI of this level-triggered vector goes to userspace. */
+bool nkvm_x86_split_eoi_routed(struct nkvm_x86_vm *xvm, u8 vector);
 /*
  * The guest acknowledged pin of chip (KVM_IRQCHIP_*): an EOI of a level
  * IOAPIC pin, or the PIC's ISR bit dropping. Resampling irqfds routed to

@@ -139,6 +139,10 @@ static long x86_irqfd_assign(struct nkvm_x86_vm *xvm,
 
 	if (!nkvm_x86_has_irqchip(xvm))
 		return -EINVAL;
+	/* As stock: resampling needs the in-kernel IOAPIC's EOIs. */
+	if ((args->flags & KVM_IRQFD_FLAG_RESAMPLE) &&
+	    !nkvm_x86_irqchip_kernel(xvm))
+		return -EINVAL;
 	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;

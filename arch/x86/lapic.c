@@ -118,20 +118,32 @@ static int lapic_pending_vec(struct nkvm_lapic *a)
 	return irr;
 }
 
-/* The PIC's output reaches this vCPU through LINT0 (ExtINT). */
-static bool lapic_accepts_pic(struct nkvm_lapic *a)
+/* LINT0 takes ExtINT (the PIC's output), as stock's acceptance rule. */
+static bool lapic_lint0_extint(struct nkvm_lapic *a)
 {
 	u32 lvt0 = reg_get(a, APIC_LVT0);
 
-	if (!lapic_is_bsp(a))
-		return false;
 	return !lapic_hw_enabled(a) ||
 	       (!(lvt0 & APIC_LVT_MASKED) && (lvt0 & 0x700) == APIC_DM_EXTINT);
 }
 
+/* The in-kernel PIC's output reaches the boot vCPU through LINT0. */
+static bool lapic_accepts_pic(struct nkvm_lapic *a)
+{
+	return lapic_is_bsp(a) && lapic_lint0_extint(a);
+}
+
+/*
+ * An ExtINT waits for this vCPU: the in-kernel PIC's, or (split irqchip)
+ * the vector userspace's PIC gave with KVM_INTERRUPT.
+ */
 static bool lapic_extint(struct nkvm_x86_vcpu *xv)
 {
-	return lapic_accepts_pic(xv->lapic) &&
+	struct nkvm_lapic *a = xv->lapic;
+
+	if (a->extint >= 0)
+		return lapic_lint0_extint(a);
+	return lapic_accepts_pic(a) &&
 	       nkvm_x86_pic_has_interrupt(to_x86_vm(xv->vcpu.vm));
 }
 
@@ -327,16 +339,29 @@ static void lapic_set_lvtt(struct nkvm_lapic *a, u32 val)
 
 /* ---- registers ---- */
 
+/*
+ * The EOI of a level-triggered vector goes to the IOAPIC that sent it:
+ * the in-kernel one (unless the guest EOIs there itself, directed EOI),
+ * or userspace's (split irqchip, as stock whatever directed EOI says).
+ */
 static void lapic_eoi(struct nkvm_lapic *a)
 {
+	struct nkvm_x86_vm *xvm = to_x86_vm(a->xv->vcpu.vm);
 	int vec = highest_vec(a, APIC_ISR);
 
 	if (vec < 0)
 		return;
 	clear_bit(vec & 31, vec_word(a, APIC_ISR, vec));
-	if (test_bit(vec & 31, vec_word(a, APIC_TMR, vec)) &&
-	    !(reg_get(a, APIC_SPIV) & LAPIC_SVR_DIRECTED_EOI))
-		nkvm_x86_ioapic_eoi(to_x86_vm(a->xv->vcpu.vm), vec);
+	if (!test_bit(vec & 31, vec_word(a, APIC_TMR, vec)))
+		return;
+	if (nkvm_x86_irqchip_split(xvm)) {
+		if (nkvm_x86_split_eoi_routed(xvm, vec)) {
+			a->xv->uexit.eoi_vector = vec;
+			__set_bit(NKVM_X86_UEXIT_EOI, &a->xv->uexit.pending);
+		}
+	} else if (!(reg_get(a, APIC_SPIV) & LAPIC_SVR_DIRECTED_EOI)) {
+		nkvm_x86_ioapic_eoi(xvm, vec);
+	}
 }
 
 static void lapic_send_ipi(struct nkvm_lapic *a, u32 low, u32 dest)
@@ -517,14 +542,24 @@ bool nkvm_x86_lapic_mmio(struct nkvm_x86_vcpu *xv, u64 gpa, unsigned int len,
 			memset(val, 0xff, len);
 		return true;
 	}
-	/* Only aligned 32-bit accesses have an effect, as on hardware. */
+	/*
+	 * Only aligned 32-bit accesses have an effect, as on hardware. TPR
+	 * accesses through the page (not CR8, not the x2APIC MSR) are
+	 * reported to userspace when it asked (vapic.c).
+	 */
 	if (write) {
-		if (len == 4 && !(off & 0xf) && off < sizeof(a->regs))
+		if (len == 4 && !(off & 0xf) && off < sizeof(a->regs)) {
+			if (off == APIC_TASKPRI)
+				nkvm_x86_tpr_accessed(xv, true);
 			lapic_write(a, off, *(u32 *)val);
+		}
 		return true;
 	}
-	if (off < sizeof(a->regs))
+	if (off < sizeof(a->regs)) {
+		if ((off & ~0xf) == APIC_TASKPRI)
+			nkvm_x86_tpr_accessed(xv, false);
 		lapic_read(a, off & ~0xf, &data);
+	}
 	memset(val, 0, len);
 	if ((off & 0xf) + len <= 4)
 		memcpy(val, (u8 *)&data + (off & 3), len);
@@ -637,6 +672,26 @@ void nkvm_x86_lapic_set_cr8(struct nkvm_x86_vcpu *xv, u8 cr8)
 		reg_set(xv->lapic, APIC_TASKPRI, (cr8 & 0xf) << 4);
 }
 
+/*
+ * The word of QEMU's kvmvapic page (vapic.c): TPR in bits 7:0, the
+ * highest in-service class in 15:12, the highest requested vector in
+ * 31:24 (0 for none), as stock writes it.
+ */
+u32 nkvm_x86_lapic_vapic_word(struct nkvm_x86_vcpu *xv)
+{
+	struct nkvm_lapic *a = xv->lapic;
+	int irr = highest_vec(a, APIC_IRR), isr = highest_vec(a, APIC_ISR);
+
+	return (reg_get(a, APIC_TASKPRI) & 0xff) |
+	       ((isr < 0 ? 0 : isr & 0xf0) << 8) |
+	       ((irr < 0 ? 0 : irr) << 24);
+}
+
+void nkvm_x86_lapic_set_tpr(struct nkvm_x86_vcpu *xv, u8 tpr)
+{
+	reg_set(xv->lapic, APIC_TASKPRI, tpr);
+}
+
 /* ---- what to inject ---- */
 
 bool nkvm_x86_lapic_has_irq(struct nkvm_x86_vcpu *xv)
@@ -649,14 +704,40 @@ int nkvm_x86_lapic_next_irq(struct nkvm_x86_vcpu *xv)
 	struct nkvm_lapic *a = xv->lapic;
 	int vec;
 
-	if (lapic_extint(xv))
-		return nkvm_x86_pic_ack(to_x86_vm(xv->vcpu.vm));
+	if (lapic_extint(xv)) {
+		if (a->extint < 0)
+			return nkvm_x86_pic_ack(to_x86_vm(xv->vcpu.vm));
+		vec = a->extint;
+		a->extint = -1;
+		return vec;
+	}
 	vec = lapic_pending_vec(a);
 	if (vec < 0)
 		return -1;
 	clear_bit(vec & 31, vec_word(a, APIC_IRR, vec));
 	set_bit(vec & 31, vec_word(a, APIC_ISR, vec));
 	return vec;
+}
+
+/*
+ * KVM_INTERRUPT with a split irqchip: userspace's PIC has an ExtINT for
+ * this vCPU. As stock: EEXIST while the previous one waits.
+ */
+long nkvm_x86_lapic_set_extint(struct nkvm_x86_vcpu *xv, u8 vector)
+{
+	if (xv->lapic->extint >= 0)
+		return -EEXIST;
+	xv->lapic->extint = vector;
+	return 0;
+}
+
+/*
+ * Userspace may give an ExtINT (KVM_INTERRUPT) now: none waits, and LINT0
+ * would take it (stock's kvm_cpu_accept_dm_intr()).
+ */
+bool nkvm_x86_lapic_accepts_extint(struct nkvm_x86_vcpu *xv)
+{
+	return !lapic_extint(xv) && lapic_lint0_extint(xv->lapic);
 }
 
 /* ---- MP states, INIT and SIPI, blocking ---- */
@@ -689,6 +770,8 @@ static void lapic_reset(struct nkvm_lapic *a, bool init)
 	a->timer_mode = LAPIC_TIMER_ONESHOT;
 	a->period_ns = 0;
 	a->tsc_deadline = 0;
+	/* As stock: RESET and INIT drop userspace's ExtINT too. */
+	a->extint = -1;
 }
 
 static bool lapic_events_pending(struct nkvm_lapic *a)

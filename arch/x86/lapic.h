@@ -26,6 +26,7 @@ struct nkvm_lapic {
 	u8 mp_state;			/* [m] KVM_MP_STATE_* */
 	unsigned long pending;		/* (a) INIT/SIPI received */
 	u8 sipi_vector;			/* written before the SIPI bit is set */
+	s16 extint;			/* [m] split: KVM_INTERRUPT's vector, -1 */
 	atomic_t nmis;			/* (a) NMIs received */
 
 	struct hrtimer timer;

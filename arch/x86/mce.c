@@ -121,11 +121,8 @@ static int x86_mce_set_bank_msr(struct nkvm_x86_vcpu *xv, u32 index,
 			return 1;
 		break;
 	case NKVM_MCI_STATUS:
-		/*
-		 * The guest may only clear a status: AMD's HWCR.McStatusWrEn,
-		 * which would let it write others, is not emulated.
-		 */
-		if (!host && data)
+		/* The guest may only clear a status, unless AMD's HWCR lets it. */
+		if (!host && data && !nkvm_x86_mci_status_writable(xv))
 			return 1;
 		break;
 	}

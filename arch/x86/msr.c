@@ -7,7 +7,8 @@
  *
  * The x86 layer keeps the TSC (as xv->tsc_offset), MISC_ENABLE, TSC_AUX,
  * the MTRRs, PLATFORM_INFO and MISC_FEATURES_ENABLES (CPUID faulting),
- * ARCH/PERF_CAPABILITIES and POWER_CTL; the vendor keeps what lives in its control block (EFER,
+ * ARCH/PERF_CAPABILITIES and POWER_CTL, and answers the model-specific
+ * MSRs of msr_model.c; the vendor keeps what lives in its control block (EFER,
  * the SYSCALL/SYSENTER MSRs, the FS/GS bases, PAT, the APIC base) behind
  * its get_msr/set_msr, after the x86 layer has validated the value.
  */
@@ -80,6 +81,7 @@ static const u32 x86_layer_msrs[] = {
 	X86_MSR_MTRR_DEF_TYPE,
 	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_PERF_CAPABILITIES,
 	MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES, MSR_IA32_POWER_CTL,
+	MSR_K7_HWCR,
 };
 
 static bool x86_vendor_has_msrs(void)
@@ -346,6 +348,9 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 	}
 	if (nkvm_x86_is_pv_msr(index))
 		return nkvm_x86_pv_get_msr(xv, index, data);
+	r = nkvm_x86_model_msr_get(xv, index, data);
+	if (r >= 0)
+		return r;
 	return x86_vendor_get(xv, index, data);
 }
 
@@ -511,6 +516,9 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 	}
 	if (nkvm_x86_is_pv_msr(index))
 		return nkvm_x86_pv_set_msr(xv, index, data, host);
+	r = nkvm_x86_model_msr_set(xv, index, data);
+	if (r >= 0)
+		return r;
 	return x86_vendor_set(xv, index, data);
 }
 

@@ -35,8 +35,12 @@
 			 KVM_X86_QUIRK_FIX_HYPERCALL_INSN | \
 			 KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS)
 
-/* The hypercalls of hypercall.c and the steal-time record. */
-#define PV_FEATURES	(BIT(KVM_FEATURE_PV_UNHALT) | \
+/*
+ * The hypercalls of hypercall.c and the steal-time record; NOP_IO_DELAY
+ * only tells the guest that port 0x80 delays are not needed.
+ */
+#define PV_FEATURES	(BIT(KVM_FEATURE_NOP_IO_DELAY) | \
+			 BIT(KVM_FEATURE_PV_UNHALT) | \
 			 BIT(KVM_FEATURE_PV_SEND_IPI) | \
 			 BIT(KVM_FEATURE_PV_SCHED_YIELD))
 

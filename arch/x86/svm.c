@@ -308,7 +308,7 @@ static const unsigned int svm_intercepts[] = {
 };
 
 /* The whole VMCB as after RESET (RIP, RFLAGS and GPRs come from xv->regs). */
-static void svm_init_vmcb(struct svm_vcpu *sv)
+static void svm_init_vmcb(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	struct vmcb_control_area *ctl = &sv->vmcb->control;
 	struct vmcb_save_area *save = &sv->vmcb->save;
@@ -322,6 +322,13 @@ static void svm_init_vmcb(struct svm_vcpu *sv)
 	sv->vmcb->control.intercepts[INTERCEPT_DR] = SVM_DR_INTERCEPTS;
 	for (i = 0; i < ARRAY_SIZE(svm_intercepts); i++)
 		svm_set_intercept(sv->vmcb, svm_intercepts[i]);
+	/* KVM_CAP_X86_DISABLE_EXITS: the guest halts and waits in place. */
+	if (nkvm_x86_exit_disabled(xv, KVM_X86_DISABLE_EXITS_HLT))
+		svm_clr_intercept(sv->vmcb, INTERCEPT_HLT);
+	if (nkvm_x86_exit_disabled(xv, KVM_X86_DISABLE_EXITS_MWAIT)) {
+		svm_clr_intercept(sv->vmcb, INTERCEPT_MONITOR);
+		svm_clr_intercept(sv->vmcb, INTERCEPT_MWAIT);
+	}
 	ctl->iopm_base_pa = svm_page_pa(svm_iopm);
 	ctl->msrpm_base_pa = svm_page_pa(svm_msrpm);
 	ctl->asid = SVM_ASID;
@@ -426,7 +433,7 @@ static int svm_vcpu_create(struct nkvm_x86_vcpu *xv)
 	sv->apic_base = RESET_APIC_BASE;
 	if (xv->vcpu.vcpu_id == READ_ONCE(svm_x86_vm(xv)->bsp_vcpu_id))
 		sv->apic_base |= MSR_IA32_APICBASE_BSP;
-	svm_init_vmcb(sv);
+	svm_init_vmcb(xv, sv);
 	xv->vendor = sv;
 	return 0;
 
@@ -980,7 +987,7 @@ static void svm_init_vcpu(struct nkvm_x86_vcpu *xv)
 {
 	struct svm_vcpu *sv = xv->vendor;
 
-	svm_init_vmcb(sv);
+	svm_init_vmcb(xv, sv);
 	svm_reset_regs(xv);
 	nkvm_x86_debug_reset(xv);
 	sv->pio_pending = false;

@@ -57,6 +57,25 @@ static void x86_hardware_unsetup(void)
 		x86_vendor->hardware_unsetup();
 }
 
+/*
+ * KVM_CAP_X86_DISABLE_EXITS: as stock, what the vendor can leave to the
+ * guest. PAUSE and C-states never exit here anyway; MWAIT only where the
+ * host's MWAIT is safe for a guest (stock's kvm_can_mwait_in_guest()).
+ */
+static u32 x86_disable_exits(void)
+{
+	u32 r = KVM_X86_DISABLE_EXITS_PAUSE | KVM_X86_DISABLE_EXITS_CSTATE;
+
+	if (!x86_vendor || !x86_vendor->run)
+		return 0;
+	r |= KVM_X86_DISABLE_EXITS_HLT;
+	if (boot_cpu_has(X86_FEATURE_MWAIT) &&
+	    !boot_cpu_has_bug(X86_BUG_MONITOR) &&
+	    boot_cpu_has(X86_FEATURE_ARAT))
+		r |= KVM_X86_DISABLE_EXITS_MWAIT;
+	return r;
+}
+
 static long x86_check_extension(struct nkvm_vm *vm, long cap)
 {
 	switch (cap) {
@@ -85,7 +104,24 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_SET_BOOT_CPU_ID:
 		return 1;
 	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_SPLIT_IRQCHIP:
 		return x86_vendor && x86_vendor->run && nkvm_x86_irqchip_works();
+	/* vapic.c: KVM_TPR_ACCESS_REPORTING and KVM_SET_VAPIC_ADDR. */
+	case KVM_CAP_VAPIC:
+		return 1;
+	case KVM_CAP_X86_DISABLE_EXITS:
+		return x86_disable_exits();
+	case KVM_CAP_SYS_ATTRIBUTES:
+	case KVM_CAP_SREGS2:
+		return 1;
+	/* The in-kernel LAPIC's timer has the TSC-deadline mode. */
+	case KVM_CAP_TSC_DEADLINE_TIMER:
+		return x86_vendor && x86_vendor->run && nkvm_x86_irqchip_works();
+	/* events.c; without one stock's singlestep TF could be lost. */
+	case KVM_CAP_EXCEPTION_PAYLOAD:
+	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
+	case KVM_CAP_X86_ROBUST_SINGLESTEP:
+		return x86_vendor && x86_vendor->run;
 	case KVM_CAP_SET_GUEST_DEBUG:
 		return x86_vendor && x86_vendor->run;
 	case KVM_CAP_SET_GUEST_DEBUG2:
@@ -178,6 +214,28 @@ static int x86_vm_enable_cap(struct nkvm_vm *vm, struct kvm_enable_cap *cap)
 	case KVM_CAP_X86_USER_SPACE_MSR:
 		return nkvm_x86_enable_user_space_msr(to_x86_vm(vm),
 						      cap->args[0]);
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return nkvm_x86_enable_split_irqchip(to_x86_vm(vm),
+						     cap->args[0]);
+	case KVM_CAP_EXCEPTION_PAYLOAD:
+		WRITE_ONCE(to_x86_vm(vm)->exception_payload, !!cap->args[0]);
+		return 0;
+	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
+		WRITE_ONCE(to_x86_vm(vm)->triple_fault_event, !!cap->args[0]);
+		return 0;
+	case KVM_CAP_X86_DISABLE_EXITS:
+		/*
+		 * As stock 6.1: any valid set is taken, also after vCPUs
+		 * exist (they keep what they had); what cannot be left to
+		 * the guest (MWAIT) is dropped quietly.
+		 */
+		if (cap->args[0] & ~KVM_X86_DISABLE_VALID_EXITS)
+			return -EINVAL;
+		mutex_lock(&vm->lock);
+		to_x86_vm(vm)->disabled_exits |= cap->args[0] &
+						 x86_disable_exits();
+		mutex_unlock(&vm->lock);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -265,9 +323,30 @@ static void x86_vcpu_destroy(struct nkvm_vcpu *vcpu)
 	nkvm_x86_cpuid_free(to_x86_vcpu(vcpu));
 }
 
+/*
+ * KVM_GET/HAS_DEVICE_ATTR on /dev/kvm (KVM_CAP_SYS_ATTRIBUTES): group 0
+ * only, whose one attribute is the XSAVE components a guest may have.
+ */
+static long x86_dev_attr(unsigned int ioctl, void __user *argp)
+{
+	struct kvm_device_attr attr;
+
+	if (copy_from_user(&attr, argp, sizeof(attr)))
+		return -EFAULT;
+	if (attr.group || attr.attr != KVM_X86_XCOMP_GUEST_SUPP)
+		return -ENXIO;
+	if (ioctl == KVM_HAS_DEVICE_ATTR)
+		return 0;
+	return put_user(nkvm_x86_supported_xcr0(),
+			(u64 __user *)u64_to_user_ptr(attr.addr)) ? -EFAULT : 0;
+}
+
 static long x86_dev_ioctl(unsigned int ioctl, unsigned long arg)
 {
 	switch (ioctl) {
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_HAS_DEVICE_ATTR:
+		return x86_dev_attr(ioctl, (void __user *)arg);
 	case KVM_GET_SUPPORTED_CPUID:
 		return nkvm_x86_get_supported_cpuid((void __user *)arg);
 	case KVM_GET_MSR_INDEX_LIST:
@@ -288,13 +367,19 @@ static bool x86_runs_guests(void)
 	return x86_vendor && x86_vendor->run;
 }
 
+/*
+ * As stock's kvm_vcpu_ready_for_interrupt_injection(): the guest takes
+ * interrupts, no event is half-delivered, and (with an in-kernel LAPIC)
+ * an ExtINT from KVM_INTERRUPT would get through.
+ */
 bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv)
 {
 	const struct nkvm_x86_events *ev = &xv->ev;
 
 	return (xv->regs.rflags & X86_EFLAGS_IF) &&
 	       !x86_vendor->get_interrupt_shadow(xv) &&
-	       !ev->exc_injected && !ev->irq_injected && !ev->nmi_injected;
+	       !ev->exc_injected && !ev->irq_injected && !ev->nmi_injected &&
+	       (!xv->lapic || nkvm_x86_lapic_accepts_extint(xv));
 }
 
 /* As stock's post_kvm_run_save(): refreshed whenever KVM_RUN may return. */
@@ -339,12 +424,40 @@ static int x86_vcpu_complete_exit(struct nkvm_vcpu *vcpu)
 	return r;
 }
 
+/* An exit a completed access asked for (struct nkvm_x86_user_exit). */
+static bool x86_take_user_exit(struct nkvm_x86_vcpu *xv)
+{
+	struct nkvm_x86_user_exit *u = &xv->uexit;
+	struct kvm_run *run = xv->vcpu.run;
+
+	if (__test_and_clear_bit(NKVM_X86_UEXIT_TPR, &u->pending)) {
+		run->exit_reason = KVM_EXIT_TPR_ACCESS;
+		run->tpr_access.rip = u->tpr_rip;
+		run->tpr_access.is_write = u->tpr_write;
+		return true;
+	}
+	if (__test_and_clear_bit(NKVM_X86_UEXIT_EOI, &u->pending)) {
+		run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+		run->eoi.vector = u->eoi_vector;
+		return true;
+	}
+	if (__test_and_clear_bit(NKVM_X86_UEXIT_SHUTDOWN, &u->pending)) {
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return true;
+	}
+	return false;
+}
+
 static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 {
 	struct nkvm_x86_vcpu *xv = to_x86_vcpu(vcpu);
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	if (unlikely(xv->uexit.pending) && x86_take_user_exit(xv)) {
+		x86_post_run_save(xv);
+		return 0;
+	}
 	/* KVM_X86_SET_MCE found the guest unable to take a machine check. */
 	if (nkvm_x86_mce_take_shutdown(xv)) {
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
@@ -358,11 +471,12 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 		return r ? r : 1;
 	}
 	/*
-	 * Userspace waits for an interrupt window and it is open: stock
-	 * checks after each entry, which with the window open on entry exits
-	 * at once on VINTR; we check before.
+	 * Userspace, which owns the PIC, waits for an interrupt window and
+	 * it is open: stock checks after each entry, which with the window
+	 * open on entry exits at once on VINTR; we check before.
 	 */
 	if (READ_ONCE(run->request_interrupt_window) &&
+	    !nkvm_x86_irqchip_kernel(to_x86_vm(vcpu->vm)) &&
 	    nkvm_x86_ready_for_interrupt(xv)) {
 		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 		nkvm_stat_inc(&xv->stat.request_irq_exits);
@@ -371,8 +485,10 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	}
 	nkvm_x86_kvmclock_enter(xv);
 	nkvm_x86_steal_time_enter(xv);
+	nkvm_x86_vapic_enter(xv);
 	xv->has_run = true;
 	r = x86_vendor->run(xv);
+	nkvm_x86_vapic_exit(xv);
 	x86_post_run_save(xv);
 	return r;
 }
@@ -425,6 +541,53 @@ static long x86_set_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return nkvm_x86_set_sregs(xv, &sregs);
 }
 
+/*
+ * KVM_GET/SET_SREGS2: struct kvm_sregs up to the APIC base, then flags
+ * and the four PAE PDPTEs where KVM_SET_SREGS had the interrupt bitmap.
+ * With nested paging the CPU reads the PDPTEs from guest memory at CR3
+ * whenever it needs them: GET reads them there, SET checks that the
+ * guest is in PAE paging when it passes some, then leaves them be.
+ */
+#define X86_SREGS_COMMON	offsetof(struct kvm_sregs, interrupt_bitmap)
+static_assert(offsetof(struct kvm_sregs2, flags) == X86_SREGS_COMMON);
+
+static bool x86_pae_paging(const struct kvm_sregs *s)
+{
+	return (s->cr0 & X86_CR0_PG) && (s->cr4 & X86_CR4_PAE) &&
+	       !(s->efer & EFER_LMA);
+}
+
+static long x86_get_sregs2(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_sregs2 s2;
+	struct kvm_sregs s;
+
+	memset(&s, 0, sizeof(s));
+	memset(&s2, 0, sizeof(s2));
+	x86_vendor->get_sregs(xv, &s);
+	memcpy(&s2, &s, X86_SREGS_COMMON);
+	if (x86_pae_paging(&s) &&
+	    !nkvm_read_guest(xv->vcpu.vm, s.cr3 & 0xffffffe0, s2.pdptrs,
+			     sizeof(s2.pdptrs)))
+		s2.flags = KVM_SREGS2_FLAGS_PDPTRS_VALID;
+	return copy_to_user(argp, &s2, sizeof(s2)) ? -EFAULT : 0;
+}
+
+static long x86_set_sregs2(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_sregs2 s2;
+	struct kvm_sregs s;
+
+	if (copy_from_user(&s2, argp, sizeof(s2)))
+		return -EFAULT;
+	memset(&s, 0, sizeof(s));
+	memcpy(&s, &s2, X86_SREGS_COMMON);
+	if ((s2.flags & ~KVM_SREGS2_FLAGS_PDPTRS_VALID) ||
+	    ((s2.flags & KVM_SREGS2_FLAGS_PDPTRS_VALID) && !x86_pae_paging(&s)))
+		return -EINVAL;
+	return nkvm_x86_set_sregs(xv, &s);
+}
+
 static long x86_set_cpuid2(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
 	return nkvm_x86_set_cpuid2(xv, argp);
@@ -433,122 +596,6 @@ static long x86_set_cpuid2(struct nkvm_x86_vcpu *xv, void __user *argp)
 static long x86_get_cpuid2(struct nkvm_x86_vcpu *xv, void __user *argp)
 {
 	return nkvm_x86_get_cpuid2(xv, argp);
-}
-
-/* Without an in-kernel irqchip: an external interrupt, as stock. */
-static long x86_interrupt(struct nkvm_x86_vcpu *xv, void __user *argp)
-{
-	struct kvm_interrupt irq;
-
-	if (copy_from_user(&irq, argp, sizeof(irq)))
-		return -EFAULT;
-	if (irq.irq >= 256)
-		return -EINVAL;
-	/* As stock: the in-kernel PIC owns external interrupts. */
-	if (xv->lapic)
-		return -ENXIO;
-	/* Like stock's kvm_queue_interrupt(): replaces a queued one. */
-	xv->ev.irq_injected = true;
-	xv->ev.irq_nr = irq.irq;
-	xv->ev.irq_soft = false;
-	return 0;
-}
-
-/* Stock keeps at most two: one being handled, one latched. */
-void nkvm_x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n)
-{
-	unsigned int limit = 2;
-
-	if (xv->ev.nmi_masked || xv->ev.nmi_injected)
-		limit = 1;
-	xv->ev.nmi_pending = min(xv->ev.nmi_pending + n, limit);
-}
-
-static long x86_nmi(struct nkvm_x86_vcpu *xv, void __user *argp)
-{
-	nkvm_x86_queue_nmis(xv, 1);
-	return 0;
-}
-
-/* KVM_GET_VCPU_EVENTS and KVM_SYNC_X86_EVENTS. */
-void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e)
-{
-	const struct nkvm_x86_events *ev = &xv->ev;
-
-	memset(e, 0, sizeof(*e));
-	e->exception.injected = ev->exc_injected;
-	e->exception.nr = ev->exc_nr;
-	e->exception.has_error_code = ev->exc_has_error;
-	e->exception.error_code = ev->exc_error;
-	/* As stock: a soft interrupt is not reported. */
-	e->interrupt.injected = ev->irq_injected && !ev->irq_soft;
-	e->interrupt.nr = ev->irq_nr;
-	if (x86_vendor->get_interrupt_shadow(xv))
-		e->interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS |
-				      KVM_X86_SHADOW_INT_STI;
-	e->nmi.injected = ev->nmi_injected;
-	e->nmi.pending = ev->nmi_pending;
-	e->nmi.masked = ev->nmi_masked;
-	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
-		   KVM_VCPUEVENT_VALID_SMM;
-}
-
-static long x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
-{
-	struct kvm_vcpu_events e;
-
-	nkvm_x86_get_events(xv, &e);
-	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
-}
-
-#define X86_VCPU_EVENT_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING | \
-				 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
-				 KVM_VCPUEVENT_VALID_SHADOW | \
-				 KVM_VCPUEVENT_VALID_SMM)
-
-/* KVM_SET_VCPU_EVENTS and KVM_SYNC_X86_EVENTS, from a kernel copy. */
-int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
-			const struct kvm_vcpu_events *e)
-{
-	struct nkvm_x86_events *ev = &xv->ev;
-
-	/* Exception payloads and triple-fault events are not enabled. */
-	if (e->flags & ~X86_VCPU_EVENT_FLAGS)
-		return -EINVAL;
-	if (e->exception.injected &&
-	    (e->exception.nr > 31 || e->exception.nr == NMI_VECTOR))
-		return -EINVAL;
-	/* No SMM here: only "not in SMM, none pending" can be set. */
-	if ((e->flags & KVM_VCPUEVENT_VALID_SMM) &&
-	    (e->smi.smm || e->smi.pending))
-		return -EINVAL;
-
-	ev->exc_injected = e->exception.injected;
-	ev->exc_nr = e->exception.nr;
-	ev->exc_has_error = e->exception.has_error_code;
-	ev->exc_error = e->exception.error_code;
-	ev->irq_injected = e->interrupt.injected;
-	ev->irq_nr = e->interrupt.nr;
-	ev->irq_soft = e->interrupt.soft;
-	if (e->flags & KVM_VCPUEVENT_VALID_SHADOW)
-		x86_vendor->set_interrupt_shadow(xv, e->interrupt.shadow);
-	ev->nmi_injected = e->nmi.injected;
-	ev->nmi_masked = e->nmi.masked;
-	if (e->flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
-		ev->nmi_pending = 0;
-		nkvm_x86_queue_nmis(xv, e->nmi.pending);
-	}
-	/* The SIPI vector needs an in-kernel LAPIC: ignored, as stock. */
-	return 0;
-}
-
-static long x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
-{
-	struct kvm_vcpu_events e;
-
-	if (copy_from_user(&e, argp, sizeof(e)))
-		return -EFAULT;
-	return nkvm_x86_set_events(xv, &e);
 }
 
 /* Without an in-kernel LAPIC a vCPU is always runnable, as stock. */
@@ -706,14 +753,16 @@ static const struct {
 	{ KVM_SET_REGS,		x86_set_regs },
 	{ KVM_GET_SREGS,	x86_get_sregs,	x86_has_sregs },
 	{ KVM_SET_SREGS,	x86_set_sregs,	x86_has_sregs },
+	{ KVM_GET_SREGS2,	x86_get_sregs2,	x86_has_sregs },
+	{ KVM_SET_SREGS2,	x86_set_sregs2,	x86_has_sregs },
 	{ KVM_SET_CPUID2,	x86_set_cpuid2 },
 	{ KVM_GET_CPUID2,	x86_get_cpuid2 },
 	{ KVM_GET_MSRS,		nkvm_x86_get_msrs },
 	{ KVM_SET_MSRS,		nkvm_x86_set_msrs },
-	{ KVM_INTERRUPT,	x86_interrupt,	x86_runs_guests },
-	{ KVM_NMI,		x86_nmi,	x86_runs_guests },
-	{ KVM_GET_VCPU_EVENTS,	x86_get_vcpu_events, x86_runs_guests },
-	{ KVM_SET_VCPU_EVENTS,	x86_set_vcpu_events, x86_runs_guests },
+	{ KVM_INTERRUPT,	nkvm_x86_interrupt, x86_runs_guests },
+	{ KVM_NMI,		nkvm_x86_nmi,	x86_runs_guests },
+	{ KVM_GET_VCPU_EVENTS,	nkvm_x86_get_vcpu_events, x86_runs_guests },
+	{ KVM_SET_VCPU_EVENTS,	nkvm_x86_set_vcpu_events, x86_runs_guests },
 	{ KVM_GET_LAPIC,	nkvm_x86_get_lapic },
 	{ KVM_SET_LAPIC,	nkvm_x86_set_lapic },
 	{ KVM_GET_MP_STATE,	x86_get_mp_state },
@@ -733,6 +782,9 @@ static const struct {
 	{ KVM_GET_DEBUGREGS,	nkvm_x86_get_debugregs },
 	{ KVM_SET_DEBUGREGS,	nkvm_x86_set_debugregs },
 	{ KVM_KVMCLOCK_CTRL,	nkvm_x86_kvmclock_ctrl },
+	/* vapic.c */
+	{ KVM_TPR_ACCESS_REPORTING, nkvm_x86_tpr_access_reporting },
+	{ KVM_SET_VAPIC_ADDR,	nkvm_x86_set_vapic_addr },
 	{ KVM_ENABLE_CAP,	nkvm_x86_vcpu_enable_cap },
 	/* Machine checks (mce.c). */
 	{ KVM_X86_SETUP_MCE,	nkvm_x86_setup_mce },

@@ -128,11 +128,14 @@ struct nkvm_x86_vm {
 	u32 bsp_vcpu_id;		/* [l] KVM_SET_BOOT_CPU_ID */
 
 	/*
-	 * The in-kernel irqchip (irqchip.h). irqchip is set under vm->lock
-	 * by KVM_CREATE_IRQCHIP, before any vCPU exists, after pic and
-	 * ioapic; none of the three changes afterwards.
+	 * The in-kernel irqchip (irqchip.h), NKVM_X86_IRQCHIP_*: set once
+	 * under vm->lock, before any vCPU exists, by KVM_CREATE_IRQCHIP
+	 * (after pic and ioapic) or KVM_CAP_SPLIT_IRQCHIP (the LAPICs only;
+	 * the PIC and IOAPIC are userspace's, whose IOAPIC pins are GSIs
+	 * 0..ioapic_pins-1); none of these changes afterwards.
 	 */
-	bool irqchip;
+	u8 irqchip;
+	u8 ioapic_pins;
 	struct nkvm_pic *pic;
 	struct nkvm_ioapic *ioapic;
 	struct nkvm_x86_irqs *irqs;	/* GSI routing and irqfds, as pic */
@@ -144,6 +147,15 @@ struct nkvm_x86_vm {
 	struct nkvm_pit *pit;
 	/* pv.c: KVM_X86_QUIRK_* turned off by KVM_CAP_DISABLE_QUIRKS(2). */
 	u64 disabled_quirks;		/* (a) */
+	/*
+	 * KVM_X86_DISABLE_EXITS_* the guest runs without exits for (HLT,
+	 * MWAIT...), added by KVM_CAP_X86_DISABLE_EXITS; as stock, vCPUs
+	 * take it when they are created.
+	 */
+	u32 disabled_exits;		/* (a) */
+	/* events.c: KVM_CAP_EXCEPTION_PAYLOAD, KVM_CAP_X86_TRIPLE_FAULT_EVENT. */
+	bool exception_payload;		/* (a) */
+	bool triple_fault_event;	/* (a) */
 
 	/*
 	 * msr_filter.c: the KVM_MSR_EXIT_REASON_* for which the guest's
@@ -158,11 +170,30 @@ struct nkvm_x86_vm {
 	struct nkvm_x86_vm_stat stat;	/* see the struct */
 };
 
-/* The VM has an in-kernel irqchip, complete. */
+enum {
+	NKVM_X86_IRQCHIP_NONE,
+	NKVM_X86_IRQCHIP_KERNEL,	/* LAPICs, PIC, IOAPIC */
+	NKVM_X86_IRQCHIP_SPLIT,		/* LAPICs; PIC and IOAPIC in userspace */
+};
+
+/* The VM has in-kernel LAPICs (a whole or a split irqchip), complete. */
 static inline bool nkvm_x86_has_irqchip(struct nkvm_x86_vm *xvm)
 {
-	/* Pairs with the release in KVM_CREATE_IRQCHIP (irqchip.c). */
-	return smp_load_acquire(&xvm->irqchip);
+	/* Pairs with the release that sets it (irqchip.c). */
+	return smp_load_acquire(&xvm->irqchip) != NKVM_X86_IRQCHIP_NONE;
+}
+
+/* The PIC and the IOAPIC are in the kernel too (KVM_CREATE_IRQCHIP). */
+static inline bool nkvm_x86_irqchip_kernel(struct nkvm_x86_vm *xvm)
+{
+	/* Pairs with the release that sets it (irqchip.c). */
+	return smp_load_acquire(&xvm->irqchip) == NKVM_X86_IRQCHIP_KERNEL;
+}
+
+static inline bool nkvm_x86_irqchip_split(struct nkvm_x86_vm *xvm)
+{
+	/* Pairs with the release that sets it (irqchip.c). */
+	return smp_load_acquire(&xvm->irqchip) == NKVM_X86_IRQCHIP_SPLIT;
 }
 
 static inline struct nkvm_x86_vm *to_x86_vm(struct nkvm_vm *vm)
@@ -188,6 +219,7 @@ struct nkvm_x86_msrs {
 	u64 platform_info;		/* host-set; CPUID_FAULT offered */
 	u64 misc_features;		/* MISC_FEATURES_ENABLES */
 	u64 power_ctl;			/* IA32_POWER_CTL, kept as written */
+	u64 hwcr;			/* AMD HWCR: McStatusWrEn (msr_model.c) */
 };
 
 /*
@@ -266,6 +298,37 @@ struct nkvm_x86_pv {
 	u64 last_steal;			/* [m] */
 };
 
+/*
+ * Exits to userspace that handling a guest access asked for, after the
+ * access completed; x86.c takes them before the next entry, in bit order:
+ * KVM_EXIT_TPR_ACCESS (vapic.c; tpr_rip is the accessing instruction's
+ * RIP), KVM_EXIT_IOAPIC_EOI (split irqchip: the guest EOIed a
+ * level-triggered vector of the userspace IOAPIC) and KVM_EXIT_SHUTDOWN
+ * (a triple fault userspace made pending, events.c).
+ */
+enum {
+	NKVM_X86_UEXIT_TPR,
+	NKVM_X86_UEXIT_EOI,
+	NKVM_X86_UEXIT_SHUTDOWN,
+};
+
+struct nkvm_x86_user_exit {
+	unsigned long pending;		/* [m] NKVM_X86_UEXIT_* bits */
+	u64 tpr_rip;			/* [m] */
+	bool tpr_write;			/* [m] */
+	u8 eoi_vector;			/* [m] */
+};
+
+/*
+ * vapic.c: QEMU's kvmvapic page (KVM_SET_VAPIC_ADDR, with an in-kernel
+ * LAPIC: its TPR is kept in guest memory across entries) and whether
+ * guest accesses to the TPR exit to userspace (KVM_TPR_ACCESS_REPORTING).
+ */
+struct nkvm_x86_vapic {
+	u64 addr;			/* [m] guest physical, 0: none */
+	bool tpr_reporting;		/* [m] */
+};
+
 struct nkvm_x86_vcpu {
 	struct nkvm_vcpu vcpu;		/* must be first */
 	struct kvm_regs regs;		/* [m] GPRs, RIP, RFLAGS */
@@ -288,6 +351,8 @@ struct nkvm_x86_vcpu {
 	struct nkvm_x86_kvmclock clock;	/* see the struct */
 	struct nkvm_x86_pv pv;		/* see the struct */
 	struct nkvm_x86_mce mce;	/* machine checks (mce.c) */
+	struct nkvm_x86_vapic vapic;	/* see the struct */
+	struct nkvm_x86_user_exit uexit; /* see the struct */
 	void *vendor;			/* (c) the vendor's per-vCPU state */
 	struct nkvm_lapic *lapic;	/* (c) with an in-kernel irqchip */
 	struct nkvm_x86_vcpu_stat stat;	/* vCPU thread; see the struct */
@@ -308,6 +373,10 @@ u64 nkvm_x86_cpuid_cr4_rsvd(struct nkvm_x86_vcpu *xv);
 bool nkvm_x86_supports(unsigned int feature);
 /* The vCPU's CPUID table has this feature (X86_FEATURE_*). */
 bool nkvm_x86_guest_has(struct nkvm_x86_vcpu *xv, unsigned int feature);
+/* EAX of the table's leaf (subleaf 0), 0 when absent. */
+u32 nkvm_x86_guest_cpuid_eax(struct nkvm_x86_vcpu *xv, u32 leaf);
+/* The table's vendor string is AMD's (or Hygon's). */
+bool nkvm_x86_guest_is_amd(struct nkvm_x86_vcpu *xv);
 /* For vendors: answer the guest's CPUID from the table (RAX..RDX). */
 void nkvm_x86_emulate_cpuid(struct nkvm_x86_vcpu *xv);
 
@@ -332,14 +401,26 @@ long nkvm_x86_set_xsave(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_get_xcrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_set_xcrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 
+/* x86.c: the guest runs without exits for these KVM_X86_DISABLE_EXITS_*. */
+static inline bool nkvm_x86_exit_disabled(struct nkvm_x86_vcpu *xv, u32 exit)
+{
+	return READ_ONCE(to_x86_vm(xv->vcpu.vm)->disabled_exits) & exit;
+}
+
 /* x86.c: the guest can take an external interrupt, none is queued. */
 bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
 /* Add NMIs to the pending ones (at most two, as stock). */
 void nkvm_x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n);
 
-/* x86.c: the cores of KVM_SET_REGS/SREGS and KVM_GET/SET_VCPU_EVENTS. */
+/* x86.c: the cores of KVM_SET_REGS/SREGS. */
 void nkvm_x86_set_regs(struct nkvm_x86_vcpu *xv, const struct kvm_regs *regs);
 int nkvm_x86_set_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
+
+/* events.c: the vCPU ioctls, and the cores of KVM_GET/SET_VCPU_EVENTS. */
+long nkvm_x86_interrupt(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_nmi(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp);
 void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e);
 int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 			const struct kvm_vcpu_events *e);
@@ -368,6 +449,11 @@ long nkvm_x86_get_msr_feature_index_list(struct kvm_msr_list __user *ul);
 long nkvm_x86_get_feature_msrs(struct kvm_msrs __user *um);
 long nkvm_x86_get_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_set_msrs(struct nkvm_x86_vcpu *xv, void __user *argp);
+
+/* msr_model.c: as nkvm_x86_get/set_msr, or -1 for another MSR. */
+int nkvm_x86_model_msr_get(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
+int nkvm_x86_model_msr_set(struct nkvm_x86_vcpu *xv, u32 index, u64 data);
+bool nkvm_x86_mci_status_writable(struct nkvm_x86_vcpu *xv);
 
 /* The guest turned CPUID faulting on: CPUID outside ring 0 is a #GP. */
 static inline bool nkvm_x86_cpuid_faulting(const struct nkvm_x86_vcpu *xv)
@@ -467,6 +553,15 @@ bool nkvm_x86_guest_has_mwait(struct nkvm_x86_vcpu *xv);
 /* The KVM_CPUID_FEATURES EAX of the vCPU's table (cpuid.c). */
 u32 nkvm_x86_cpuid_kvm_features(struct nkvm_x86_vcpu *xv);
 bool nkvm_x86_guest_has_sse3(struct nkvm_x86_vcpu *xv);
+
+/* vapic.c */
+long nkvm_x86_set_vapic_addr(struct nkvm_x86_vcpu *xv, void __user *argp);
+long nkvm_x86_tpr_access_reporting(struct nkvm_x86_vcpu *xv,
+				   void __user *argp);
+/* The guest read or wrote its LAPIC's TPR through the MMIO page. */
+void nkvm_x86_tpr_accessed(struct nkvm_x86_vcpu *xv, bool write);
+void nkvm_x86_vapic_enter(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_vapic_exit(struct nkvm_x86_vcpu *xv);
 
 /* i8254.c: the PIT's VM ioctls (-ENOIOCTLCMD for others), VM teardown. */
 long nkvm_x86_pit_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,

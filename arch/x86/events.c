@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events for the guest: KVM_INTERRUPT, KVM_NMI and KVM_GET/SET_VCPU_EVENTS
+ * (struct nkvm_x86_events, which the vendor injects from), with the two
+ * per-VM extensions of the latter:
+ *
+ *  - KVM_CAP_EXCEPTION_PAYLOAD: the events carry KVM_VCPUEVENT_VALID_PAYLOAD.
+ *    A "pending" exception from userspace (delivery not begun) gets its
+ *    payload applied at once (CR2 for #PF, DR6 for #DB, as stock does at
+ *    delivery) and becomes an injected one. nkvm itself never holds an
+ *    exception whose payload is not applied yet, so it reports none.
+ *  - KVM_CAP_X86_TRIPLE_FAULT_EVENT: KVM_VCPUEVENT_VALID_TRIPLE_FAULT; a
+ *    pending triple fault ends the next KVM_RUN with KVM_EXIT_SHUTDOWN.
+ */
+#include <linux/uaccess.h>
+#include <asm/debugreg.h>
+#include <asm/irq_vectors.h>
+
+#include "irqchip.h"
+
+/*
+ * An external interrupt from userspace's PIC, as stock: queued for the
+ * next entry without an in-kernel irqchip, an ExtINT for the LAPIC with a
+ * split one; the in-kernel PIC owns them otherwise.
+ */
+long nkvm_x86_interrupt(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_interrupt irq;
+
+	if (copy_from_user(&irq, argp, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq >= 256)
+		return -EINVAL;
+	if (xv->lapic) {
+		if (nkvm_x86_irqchip_kernel(to_x86_vm(xv->vcpu.vm)))
+			return -ENXIO;
+		return nkvm_x86_lapic_set_extint(xv, irq.irq);
+	}
+	/* Like stock's kvm_queue_interrupt(): replaces a queued one. */
+	xv->ev.irq_injected = true;
+	xv->ev.irq_nr = irq.irq;
+	xv->ev.irq_soft = false;
+	return 0;
+}
+
+/* Stock keeps at most two: one being handled, one latched. */
+void nkvm_x86_queue_nmis(struct nkvm_x86_vcpu *xv, unsigned int n)
+{
+	unsigned int limit = 2;
+
+	if (xv->ev.nmi_masked || xv->ev.nmi_injected)
+		limit = 1;
+	xv->ev.nmi_pending = min(xv->ev.nmi_pending + n, limit);
+}
+
+long nkvm_x86_nmi(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	nkvm_x86_queue_nmis(xv, 1);
+	return 0;
+}
+
+/* KVM_GET_VCPU_EVENTS and KVM_SYNC_X86_EVENTS. */
+void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e)
+{
+	struct nkvm_x86_vm *xvm = to_x86_vm(xv->vcpu.vm);
+	const struct nkvm_x86_events *ev = &xv->ev;
+
+	memset(e, 0, sizeof(*e));
+	e->exception.injected = ev->exc_injected;
+	e->exception.nr = ev->exc_nr;
+	e->exception.has_error_code = ev->exc_has_error;
+	e->exception.error_code = ev->exc_error;
+	/* As stock: a soft interrupt is not reported. */
+	e->interrupt.injected = ev->irq_injected && !ev->irq_soft;
+	e->interrupt.nr = ev->irq_nr;
+	if (x86_vendor->get_interrupt_shadow(xv))
+		e->interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS |
+				      KVM_X86_SHADOW_INT_STI;
+	e->nmi.injected = ev->nmi_injected;
+	e->nmi.pending = ev->nmi_pending;
+	e->nmi.masked = ev->nmi_masked;
+	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+		   KVM_VCPUEVENT_VALID_SMM;
+	if (READ_ONCE(xvm->exception_payload))
+		e->flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+	if (READ_ONCE(xvm->triple_fault_event)) {
+		e->flags |= KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+		e->triple_fault.pending = test_bit(NKVM_X86_UEXIT_SHUTDOWN,
+						   &xv->uexit.pending);
+	}
+}
+
+long nkvm_x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_vcpu_events e;
+
+	nkvm_x86_get_events(xv, &e);
+	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
+}
+
+#define X86_VCPU_EVENT_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING | \
+				 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
+				 KVM_VCPUEVENT_VALID_SHADOW | \
+				 KVM_VCPUEVENT_VALID_SMM | \
+				 KVM_VCPUEVENT_VALID_PAYLOAD | \
+				 KVM_VCPUEVENT_VALID_TRIPLE_FAULT)
+
+/* What delivering the exception would do with its payload, as stock. */
+static void x86_deliver_payload(struct nkvm_x86_vcpu *xv, u8 nr, u64 payload)
+{
+	struct kvm_sregs sregs;
+
+	switch (nr) {
+	case PF_VECTOR:
+		x86_vendor->get_sregs(xv, &sregs);
+		sregs.cr2 = payload;
+		x86_vendor->set_sregs(xv, &sregs);
+		break;
+	case DB_VECTOR:
+		/*
+		 * The payload has DR6's bits all active-high (the reset value
+		 * holds the fixed-1 and active-low ones); bit 12 is not DR6's.
+		 */
+		xv->dbg.dr6 &= ~DR_TRAP_BITS;
+		xv->dbg.dr6 |= NKVM_X86_DR6_RESET;
+		xv->dbg.dr6 |= payload;
+		xv->dbg.dr6 ^= payload & NKVM_X86_DR6_RESET;
+		xv->dbg.dr6 &= ~BIT(12);
+		break;
+	}
+}
+
+/* KVM_SET_VCPU_EVENTS and KVM_SYNC_X86_EVENTS, from a kernel copy. */
+int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
+			const struct kvm_vcpu_events *e)
+{
+	struct nkvm_x86_vm *xvm = to_x86_vm(xv->vcpu.vm);
+	struct nkvm_x86_events *ev = &xv->ev;
+	bool pending = false, payload = false;
+
+	if (e->flags & ~X86_VCPU_EVENT_FLAGS)
+		return -EINVAL;
+	/* As stock: the pending and payload fields count only with the flag. */
+	if (e->flags & KVM_VCPUEVENT_VALID_PAYLOAD) {
+		if (!READ_ONCE(xvm->exception_payload))
+			return -EINVAL;
+		pending = e->exception.pending;
+		payload = pending && e->exception_has_payload;
+	}
+	if ((e->flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) &&
+	    !READ_ONCE(xvm->triple_fault_event))
+		return -EINVAL;
+	if ((e->exception.injected || pending) &&
+	    (e->exception.nr > 31 || e->exception.nr == NMI_VECTOR))
+		return -EINVAL;
+	/* No SMM here: only "not in SMM, none pending" can be set. */
+	if ((e->flags & KVM_VCPUEVENT_VALID_SMM) &&
+	    (e->smi.smm || e->smi.pending))
+		return -EINVAL;
+
+	if (payload)
+		x86_deliver_payload(xv, e->exception.nr, e->exception_payload);
+	if (e->flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) {
+		if (e->triple_fault.pending)
+			__set_bit(NKVM_X86_UEXIT_SHUTDOWN, &xv->uexit.pending);
+		else
+			__clear_bit(NKVM_X86_UEXIT_SHUTDOWN,
+				    &xv->uexit.pending);
+	}
+	/* A pending exception is delivered like an injected one. */
+	ev->exc_injected = pending || e->exception.injected;
+	ev->exc_nr = e->exception.nr;
+	ev->exc_has_error = e->exception.has_error_code;
+	ev->exc_error = e->exception.error_code;
+	ev->irq_injected = e->interrupt.injected;
+	ev->irq_nr = e->interrupt.nr;
+	ev->irq_soft = e->interrupt.soft;
+	if (e->flags & KVM_VCPUEVENT_VALID_SHADOW)
+		x86_vendor->set_interrupt_shadow(xv, e->interrupt.shadow);
+	ev->nmi_injected = e->nmi.injected;
+	ev->nmi_masked = e->nmi.masked;
+	if (e->flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
+		ev->nmi_pending = 0;
+		nkvm_x86_queue_nmis(xv, e->nmi.pending);
+	}
+	/* The SIPI vector needs an in-kernel LAPIC: ignored, as stock. */
+	return 0;
+}
+
+long nkvm_x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
+{
+	struct kvm_vcpu_events e;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	return nkvm_x86_set_events(xv, &e);
+}
