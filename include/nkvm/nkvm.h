@@ -87,6 +87,8 @@ struct nkvm_vm {
 	struct srcu_struct srcu;	/* readers of memslots */
 	struct nkvm_memslots __rcu *memslots[NKVM_MAX_ADDRESS_SPACES]; /* [s] */
 	u64 slots_generation;		/* [s] bumped on every update */
+	/* KVM_DIRTY_LOG_* of KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (dirty_log.c). */
+	u64 manual_dirty_log;		/* (a) */
 
 	/* In-kernel I/O devices (include/nkvm/iobus.h). */
 	struct nkvm_io_bus __rcu *buses[NKVM_NR_BUSES];	/* [s] */

@@ -21,6 +21,7 @@ enum nkvm_cap_kind {
 	NKVM_CAP_COALESCED_PAGE,	/* the ring's page, 0: none */
 	NKVM_CAP_COALESCED,		/* 1 iff there is a ring */
 	NKVM_CAP_SYNC_REGS,		/* the arch's sets, if it runs guests */
+	NKVM_CAP_DIRTY_MANUAL,		/* its flags, if the arch maps memory */
 };
 
 static const struct {
@@ -47,6 +48,7 @@ static const struct {
 	{ KVM_CAP_COALESCED_PIO,		NKVM_CAP_COALESCED },
 	{ KVM_CAP_SYNC_REGS,			NKVM_CAP_SYNC_REGS },
 	{ KVM_CAP_BINARY_STATS_FD,		NKVM_CAP_ONE },
+	{ KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,	NKVM_CAP_DIRTY_MANUAL },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
@@ -77,6 +79,10 @@ static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
 		return !!ops->coalesced_mmio_page;
 	case NKVM_CAP_SYNC_REGS:
 		return nkvm_runs_guests() ? ops->sync_regs : 0;
+	case NKVM_CAP_DIRTY_MANUAL:
+		return ops->mmu_write_protect ?
+		       KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+		       KVM_DIRTY_LOG_INITIALLY_SET : 0;
 	}
 	return 0;
 }

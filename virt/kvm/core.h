@@ -47,6 +47,15 @@ void nkvm_mmu_write_protect_gfns(struct nkvm_vm *vm, nkvm_gfn_t start,
 
 /* dirty_log.c */
 long nkvm_vm_get_dirty_log(struct nkvm_vm *vm, unsigned long arg);
+long nkvm_vm_clear_dirty_log(struct nkvm_vm *vm, unsigned long arg);
+int nkvm_enable_manual_dirty_log(struct nkvm_vm *vm, u64 flags);
+
+/* Slots that start logging have every bit set (INITIALLY_SET). */
+static inline bool nkvm_dirty_log_initially_set(struct nkvm_vm *vm)
+{
+	return READ_ONCE(vm->manual_dirty_log) ==
+	       (KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET);
+}
 
 /* iobus.c, ioeventfd.c, coalesced_mmio.c */
 void nkvm_io_buses_free(struct nkvm_vm *vm);

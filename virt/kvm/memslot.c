@@ -228,12 +228,19 @@ static int nkvm_update_slots(struct nkvm_vm *vm, unsigned int as_id,
 			return r;
 	}
 
-	/* The dirty bitmap follows the slot while logging stays on. */
+	/*
+	 * The dirty bitmap follows the slot while logging stays on. A new
+	 * one starts empty, or full under KVM_DIRTY_LOG_INITIALLY_SET: its
+	 * pages are then taken as written and are not write-protected here.
+	 */
 	if (new.flags & KVM_MEM_LOG_DIRTY_PAGES) {
-		if (old && old->dirty_bitmap)
+		if (old && old->dirty_bitmap) {
 			new.dirty_bitmap = old->dirty_bitmap;
-		else if (new.npages)
+		} else if (new.npages) {
 			new.dirty_bitmap = nkvm_alloc_dirty_bitmap(new.npages);
+			if (new.dirty_bitmap && nkvm_dirty_log_initially_set(vm))
+				bitmap_set(new.dirty_bitmap, 0, new.npages);
+		}
 		if (new.npages && !new.dirty_bitmap)
 			return -ENOMEM;
 	}
@@ -259,7 +266,8 @@ static int nkvm_update_slots(struct nkvm_vm *vm, unsigned int as_id,
 		nkvm_mmu_unmap_gfns(vm, old->base_gfn,
 				    old->base_gfn + old->npages);
 	else if (change == NKVM_MR_FLAGS_ONLY &&
-		 (new.flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		 (new.flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES) &&
+		 !nkvm_dirty_log_initially_set(vm))
 		nkvm_mmu_write_protect_gfns(vm, new.base_gfn,
 					    new.base_gfn + new.npages);
 	kvfree(stale_bitmap);

@@ -78,7 +78,12 @@ static long nkvm_vm_enable_cap(struct nkvm_vm *vm, unsigned long arg)
 
 	if (copy_from_user(&cap, (void __user *)arg, sizeof(cap)))
 		return -EFAULT;
-	if (cap.flags || !NKVM_ARCH->vm_enable_cap)
+	if (cap.flags)
+		return -EINVAL;
+	/* The generic ones first, then the arch's. */
+	if (cap.cap == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)
+		return nkvm_enable_manual_dirty_log(vm, cap.args[0]);
+	if (!NKVM_ARCH->vm_enable_cap)
 		return -EINVAL;
 	return NKVM_ARCH->vm_enable_cap(vm, &cap);
 }
@@ -120,6 +125,7 @@ static const struct {
 	{ KVM_ENABLE_CAP,		nkvm_vm_enable_cap },
 	{ KVM_CREATE_DEVICE,		nkvm_vm_create_device },
 	{ KVM_GET_DIRTY_LOG,		nkvm_vm_get_dirty_log },
+	{ KVM_CLEAR_DIRTY_LOG,		nkvm_vm_clear_dirty_log },
 	{ KVM_IOEVENTFD,		nkvm_vm_ioeventfd },
 	{ KVM_REGISTER_COALESCED_MMIO,	nkvm_vm_register_coalesced },
 	{ KVM_UNREGISTER_COALESCED_MMIO, nkvm_vm_unregister_coalesced },
