@@ -1587,9 +1587,11 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 		return -EIO;
 	}
 	if (!nkvm_vcpu_enter_guest(&xv->vcpu)) {
-		/* Kicked: look for events again; the slots keep theirs. */
+		/*
+		 * Kicked: look for events again; the slots keep theirs. The
+		 * guest's FPU state stays the thread's until vcpu_run_end.
+		 */
 		local_irq_enable();
-		fpu_swap_kvm_fpstate(&xv->fpu, false);
 		return 1;
 	}
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
