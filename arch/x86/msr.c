@@ -81,7 +81,7 @@ static const u32 x86_layer_msrs[] = {
 	X86_MSR_MTRR_DEF_TYPE,
 	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_PERF_CAPABILITIES,
 	MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES, MSR_IA32_POWER_CTL,
-	MSR_K7_HWCR,
+	MSR_K7_HWCR, MSR_IA32_TSC_DEADLINE, MSR_IA32_UCODE_REV,
 };
 
 static bool x86_vendor_has_msrs(void)
@@ -292,6 +292,10 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 		return 1;
 
 	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+		/* As stock without an in-kernel LAPIC: 0, writes dropped. */
+		*data = 0;
+		return 0;
 	case MSR_IA32_TSC:
 		*data = rdtsc_ordered() + xv->tsc_offset;
 		return 0;
@@ -415,6 +419,8 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		return 1;
 
 	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+		return 0;
 	case MSR_IA32_TSC:
 		/* The guest's own TSC writes move TSC_ADJUST along (SDM). */
 		if (!host)
@@ -530,7 +536,7 @@ static u32 x86_nr_msrs(void)
 	       ARRAY_SIZE(x86_layer_msrs) + (x86_has_tsc_aux() ? 1 : 0) +
 	       NKVM_X86_NR_FIXED_MTRRS + 2 * NKVM_X86_NR_VAR_MTRRS +
 	       ARRAY_SIZE(nkvm_x86_kvmclock_msrs) +
-	       1 +	/* MSR_KVM_STEAL_TIME */
+	       2 +	/* MSR_KVM_STEAL_TIME, MSR_KVM_PV_EOI_EN */
 	       ARRAY_SIZE(nkvm_x86_mce_msrs);
 }
 
@@ -552,6 +558,7 @@ static void x86_fill_msrs(u32 *out)
 	for (i = 0; i < ARRAY_SIZE(nkvm_x86_kvmclock_msrs); i++)
 		out[n++] = nkvm_x86_kvmclock_msrs[i];
 	out[n++] = MSR_KVM_STEAL_TIME;
+	out[n++] = MSR_KVM_PV_EOI_EN;
 	for (i = 0; i < ARRAY_SIZE(nkvm_x86_mce_msrs); i++)
 		out[n++] = nkvm_x86_mce_msrs[i];
 }
