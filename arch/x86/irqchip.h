@@ -85,9 +85,15 @@ bool nkvm_x86_lapic_mmio(struct nkvm_x86_vcpu *xv, u64 gpa, unsigned int len,
 int nkvm_x86_lapic_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
 int nkvm_x86_lapic_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 			   bool host);
-/* vapic.c's view: its page's word, and the TPR the guest left there. */
+/*
+ * vapic.c's view: its page's word, and the TPR the guest left there; a
+ * PV EOI would do what the EOI register does (one edge-triggered vector
+ * in service, none requested), and the EOI the guest did that way.
+ */
 u32 nkvm_x86_lapic_vapic_word(struct nkvm_x86_vcpu *xv);
 void nkvm_x86_lapic_set_tpr(struct nkvm_x86_vcpu *xv, u8 tpr);
+bool nkvm_x86_lapic_pv_eoi_ok(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_lapic_eoi(struct nkvm_x86_vcpu *xv);
 u8 nkvm_x86_lapic_get_cr8(struct nkvm_x86_vcpu *xv);
 void nkvm_x86_lapic_set_cr8(struct nkvm_x86_vcpu *xv, u8 cr8);
 u64 nkvm_x86_lapic_get_base(struct nkvm_x86_vcpu *xv);

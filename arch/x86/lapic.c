@@ -692,6 +692,20 @@ void nkvm_x86_lapic_set_tpr(struct nkvm_x86_vcpu *xv, u8 tpr)
 	reg_set(xv->lapic, APIC_TASKPRI, tpr);
 }
 
+bool nkvm_x86_lapic_pv_eoi_ok(struct nkvm_x86_vcpu *xv)
+{
+	struct nkvm_lapic *a = xv->lapic;
+	int isr = highest_vec(a, APIC_ISR);
+
+	return isr >= 0 && highest_vec(a, APIC_IRR) < 0 &&
+	       !test_bit(isr & 31, vec_word(a, APIC_TMR, isr));
+}
+
+void nkvm_x86_lapic_eoi(struct nkvm_x86_vcpu *xv)
+{
+	lapic_eoi(xv->lapic);
+}
+
 /* ---- what to inject ---- */
 
 bool nkvm_x86_lapic_has_irq(struct nkvm_x86_vcpu *xv)
@@ -770,8 +784,9 @@ static void lapic_reset(struct nkvm_lapic *a, bool init)
 	a->timer_mode = LAPIC_TIMER_ONESHOT;
 	a->period_ns = 0;
 	a->tsc_deadline = 0;
-	/* As stock: RESET and INIT drop userspace's ExtINT too. */
+	/* As stock: RESET and INIT drop userspace's ExtINT and PV EOI too. */
 	a->extint = -1;
+	xv->vapic.pv_eoi_msr = 0;
 }
 
 static bool lapic_events_pending(struct nkvm_lapic *a)

@@ -40,6 +40,7 @@
  * only tells the guest that port 0x80 delays are not needed.
  */
 #define PV_FEATURES	(BIT(KVM_FEATURE_NOP_IO_DELAY) | \
+			 BIT(KVM_FEATURE_PV_EOI) | \
 			 BIT(KVM_FEATURE_PV_UNHALT) | \
 			 BIT(KVM_FEATURE_PV_SEND_IPI) | \
 			 BIT(KVM_FEATURE_PV_SCHED_YIELD))
@@ -114,7 +115,8 @@ static unsigned int pv_kvmclock_feature(u32 index)
 
 bool nkvm_x86_is_pv_msr(u32 index)
 {
-	return index == MSR_KVM_STEAL_TIME || nkvm_x86_is_kvmclock_msr(index);
+	return index == MSR_KVM_STEAL_TIME || index == MSR_KVM_PV_EOI_EN ||
+	       nkvm_x86_is_kvmclock_msr(index);
 }
 
 int nkvm_x86_pv_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
@@ -123,6 +125,12 @@ int nkvm_x86_pv_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
 		if (!nkvm_x86_pv_has(xv, KVM_FEATURE_STEAL_TIME))
 			return 1;
 		*data = xv->pv.steal_msr;
+		return 0;
+	}
+	if (index == MSR_KVM_PV_EOI_EN) {
+		if (!nkvm_x86_pv_has(xv, KVM_FEATURE_PV_EOI))
+			return 1;
+		*data = xv->vapic.pv_eoi_msr;
 		return 0;
 	}
 	if (!nkvm_x86_pv_has(xv, pv_kvmclock_feature(index)))
@@ -141,6 +149,11 @@ int nkvm_x86_pv_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 		if (data & KVM_MSR_ENABLED)
 			xv->pv.steal_update = true;
 		return 0;
+	}
+	if (index == MSR_KVM_PV_EOI_EN) {
+		if (!nkvm_x86_pv_has(xv, KVM_FEATURE_PV_EOI))
+			return 1;
+		return nkvm_x86_pv_eoi_set_msr(xv, data);
 	}
 	if (!nkvm_x86_pv_has(xv, pv_kvmclock_feature(index)))
 		return 1;

@@ -1568,6 +1568,7 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 		ctl->int_ctl = (ctl->int_ctl & ~V_TPR_MASK) |
 			       nkvm_x86_lapic_get_cr8(xv);
 	svm_inject_events(xv, sv);
+	nkvm_x86_vapic_enter(xv);
 	svm_debug_enter(xv, sv);
 	ctl->tsc_offset = xv->tsc_offset;
 	/* As stock: RDTSCP raises #UD unless the guest's CPUID offers it. */
@@ -1592,6 +1593,7 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 		 * guest's FPU state stays the thread's until vcpu_run_end.
 		 */
 		local_irq_enable();
+		nkvm_x86_vapic_exit(xv);
 		return 1;
 	}
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
@@ -1623,6 +1625,7 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	if (xv->lapic)
 		nkvm_x86_lapic_set_cr8(xv, ctl->int_ctl & V_TPR_MASK);
 	svm_debug_exit(xv, sv);
+	nkvm_x86_vapic_exit(xv);
 	return svm_handle_exit(xv, sv, cpu);
 }
 

@@ -485,10 +485,8 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	}
 	nkvm_x86_kvmclock_enter(xv);
 	nkvm_x86_steal_time_enter(xv);
-	nkvm_x86_vapic_enter(xv);
 	xv->has_run = true;
 	r = x86_vendor->run(xv);
-	nkvm_x86_vapic_exit(xv);
 	x86_post_run_save(xv);
 	return r;
 }

@@ -321,12 +321,15 @@ struct nkvm_x86_user_exit {
 
 /*
  * vapic.c: QEMU's kvmvapic page (KVM_SET_VAPIC_ADDR, with an in-kernel
- * LAPIC: its TPR is kept in guest memory across entries) and whether
- * guest accesses to the TPR exit to userspace (KVM_TPR_ACCESS_REPORTING).
+ * LAPIC: its TPR is kept in guest memory across entries), whether guest
+ * accesses to the TPR exit to userspace (KVM_TPR_ACCESS_REPORTING), and
+ * PV EOI (MSR_KVM_PV_EOI_EN).
  */
 struct nkvm_x86_vapic {
 	u64 addr;			/* [m] guest physical, 0: none */
 	bool tpr_reporting;		/* [m] */
+	u64 pv_eoi_msr;			/* [m] MSR_KVM_PV_EOI_EN */
+	bool pv_eoi_pending;		/* [m] the guest's bit set at entry */
 };
 
 struct nkvm_x86_vcpu {
@@ -560,8 +563,14 @@ long nkvm_x86_tpr_access_reporting(struct nkvm_x86_vcpu *xv,
 				   void __user *argp);
 /* The guest read or wrote its LAPIC's TPR through the MMIO page. */
 void nkvm_x86_tpr_accessed(struct nkvm_x86_vcpu *xv, bool write);
+/*
+ * For vendors: right before entering, after injecting the entry's event,
+ * and after the exit (or a cancelled entry) before handling it. Both may
+ * sleep: call them with interrupts on.
+ */
 void nkvm_x86_vapic_enter(struct nkvm_x86_vcpu *xv);
 void nkvm_x86_vapic_exit(struct nkvm_x86_vcpu *xv);
+int nkvm_x86_pv_eoi_set_msr(struct nkvm_x86_vcpu *xv, u64 data);
 
 /* i8254.c: the PIT's VM ioctls (-ENOIOCTLCMD for others), VM teardown. */
 long nkvm_x86_pit_ioctl(struct nkvm_x86_vm *xvm, unsigned int ioctl,
