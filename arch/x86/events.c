@@ -5,10 +5,12 @@
  * per-VM extensions of the latter:
  *
  *  - KVM_CAP_EXCEPTION_PAYLOAD: the events carry KVM_VCPUEVENT_VALID_PAYLOAD.
- *    A "pending" exception from userspace (delivery not begun) gets its
- *    payload applied at once (CR2 for #PF, DR6 for #DB, as stock does at
- *    delivery) and becomes an injected one. nkvm itself never holds an
- *    exception whose payload is not applied yet, so it reports none.
+ *    A "pending" exception from userspace (delivery not begun) stays so,
+ *    with its payload, until the next KVM_RUN delivers it: then, as in
+ *    stock, the payload goes to CR2 (#PF) or DR6 (#DB), after whatever
+ *    KVM_SET_SREGS or KVM_SET_DEBUGREGS userspace did meanwhile (QEMU
+ *    restores those after the events). Without the capability GET
+ *    applies it at once and reports the exception injected, as stock.
  *  - KVM_CAP_X86_TRIPLE_FAULT_EVENT: KVM_VCPUEVENT_VALID_TRIPLE_FAULT; a
  *    pending triple fault ends the next KVM_RUN with KVM_EXIT_SHUTDOWN.
  */
@@ -66,7 +68,13 @@ void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e)
 	const struct nkvm_x86_events *ev = &xv->ev;
 
 	memset(e, 0, sizeof(*e));
+	/* As stock: without payloads, a pending exception is delivered now. */
+	if (ev->exc_pending && !READ_ONCE(xvm->exception_payload))
+		nkvm_x86_deliver_pending_exception(xv);
 	e->exception.injected = ev->exc_injected;
+	e->exception.pending = ev->exc_pending;
+	e->exception_has_payload = ev->exc_pending && ev->exc_has_payload;
+	e->exception_payload = e->exception_has_payload ? ev->exc_payload : 0;
 	e->exception.nr = ev->exc_nr;
 	e->exception.has_error_code = ev->exc_has_error;
 	e->exception.error_code = ev->exc_error;
@@ -130,6 +138,26 @@ static void x86_deliver_payload(struct nkvm_x86_vcpu *xv, u8 nr, u64 payload)
 	}
 }
 
+/*
+ * Before an entry: a pending exception from userspace begins delivery,
+ * its payload applied. One the kernel queued since (a machine check, an
+ * injected #DB) wins; stock would merge the two.
+ */
+void nkvm_x86_deliver_pending_exception(struct nkvm_x86_vcpu *xv)
+{
+	struct nkvm_x86_events *ev = &xv->ev;
+
+	if (likely(!ev->exc_pending))
+		return;
+	ev->exc_pending = false;
+	if (ev->exc_injected)
+		return;
+	if (ev->exc_has_payload)
+		x86_deliver_payload(xv, ev->exc_nr, ev->exc_payload);
+	ev->exc_has_payload = false;
+	ev->exc_injected = true;
+}
+
 /* KVM_SET_VCPU_EVENTS and KVM_SYNC_X86_EVENTS, from a kernel copy. */
 int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 			const struct kvm_vcpu_events *e)
@@ -158,8 +186,6 @@ int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 	    (e->smi.smm || e->smi.pending))
 		return -EINVAL;
 
-	if (payload)
-		x86_deliver_payload(xv, e->exception.nr, e->exception_payload);
 	if (e->flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) {
 		if (e->triple_fault.pending)
 			__set_bit(NKVM_X86_UEXIT_SHUTDOWN, &xv->uexit.pending);
@@ -167,8 +193,10 @@ int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 			__clear_bit(NKVM_X86_UEXIT_SHUTDOWN,
 				    &xv->uexit.pending);
 	}
-	/* A pending exception is delivered like an injected one. */
-	ev->exc_injected = pending || e->exception.injected;
+	ev->exc_pending = pending;
+	ev->exc_has_payload = payload;
+	ev->exc_payload = payload ? e->exception_payload : 0;
+	ev->exc_injected = !pending && e->exception.injected;
 	ev->exc_nr = e->exception.nr;
 	ev->exc_has_error = e->exception.has_error_code;
 	ev->exc_error = e->exception.error_code;

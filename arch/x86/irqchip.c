@@ -386,7 +386,8 @@ out:
 }
 
 /*
- * KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): args[0] IOAPIC pins at most.
+ * KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): args[0] the GSIs that are the
+ * userspace IOAPIC's pins.
  * As stock: EEXIST with an irqchip already or once a vCPU was created.
  */
 int nkvm_x86_enable_split_irqchip(struct nkvm_x86_vm *xvm, u64 pins)
@@ -396,7 +397,8 @@ int nkvm_x86_enable_split_irqchip(struct nkvm_x86_vm *xvm, u64 pins)
 
 	if (!x86_irqchip_works)
 		return -EINVAL;
-	if (pins > KVM_IOAPIC_NUM_PINS)
+	/* As stock: any count the routing table can hold. */
+	if (pins > X86_MAX_IRQ_ROUTES)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
 	r = -EEXIST;

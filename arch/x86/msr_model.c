@@ -3,7 +3,8 @@
  * Model-specific MSRs with no device behind them: the ones firmware and
  * kernels read or write at boot (CPU family quirks, bus clocks, power and
  * energy counters, the AMD northbridge and configuration registers) and
- * the performance counters of a CPU without a virtual PMU. Each answers
+ * the legacy performance counters of a CPU without a virtual PMU (the
+ * family 15h ones are unknown MSRs then, #GP, as stock). Each answers
  * as stock KVM answers it: a constant read and a write that is ignored,
  * allowed only as 0, or refused (#GP); one table says which.
  *
@@ -14,7 +15,6 @@
  * host without LBRV.
  */
 #include <linux/kernel.h>
-#include <asm/cpufeatures.h>
 #include <asm/msr-index.h>
 
 #include "x86.h"
@@ -27,7 +27,6 @@ enum {
 
 /* Flags of a table entry. */
 #define MSR_NO_READ	BIT(0)	/* write-only: a read is #GP */
-#define MSR_PERFCTR	BIT(1)	/* only with CPUID PERFCTR_CORE */
 
 static const struct {
 	u32 first, last;
@@ -69,9 +68,6 @@ static const struct {
 	{ MSR_K8_TSEG_ADDR, MSR_K8_TSEG_MASK, 0, MSR_W_GP },
 	/* Nested SVM is not offered: its host save area is a dead letter. */
 	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, 0, MSR_W_IGNORE },
-	/* The family 15h counters, CTL0/CTR0 to CTL5/CTR5. */
-	{ MSR_F15H_PERF_CTL0, MSR_F15H_PERF_CTR5, 0, MSR_W_IGNORE,
-	  MSR_PERFCTR },
 	{ MSR_AMD64_DC_CFG, MSR_AMD64_TW_CFG, 0, MSR_W_IGNORE },
 	{ MSR_AMD64_BU_CFG2, MSR_AMD64_BU_CFG2, 0, MSR_W_IGNORE },
 	{ MSR_F15H_EX_CFG, MSR_F15H_EX_CFG, 0, MSR_W_IGNORE },
@@ -118,9 +114,7 @@ int nkvm_x86_model_msr_get(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
 	i = x86_model_msr_find(index);
 	if (i < 0)
 		return -1;
-	if ((x86_model_msrs[i].flags & MSR_NO_READ) ||
-	    ((x86_model_msrs[i].flags & MSR_PERFCTR) &&
-	     !nkvm_x86_guest_has(xv, X86_FEATURE_PERFCTR_CORE)))
+	if (x86_model_msrs[i].flags & MSR_NO_READ)
 		return 1;
 	*data = x86_model_msrs[i].value;
 	return 0;
@@ -143,9 +137,6 @@ int nkvm_x86_model_msr_set(struct nkvm_x86_vcpu *xv, u32 index, u64 data)
 	i = x86_model_msr_find(index);
 	if (i < 0)
 		return -1;
-	if ((x86_model_msrs[i].flags & MSR_PERFCTR) &&
-	    !nkvm_x86_guest_has(xv, X86_FEATURE_PERFCTR_CORE))
-		return 1;
 	switch (x86_model_msrs[i].write) {
 	case MSR_W_IGNORE:
 		return 0;

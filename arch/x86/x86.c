@@ -378,7 +378,8 @@ bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv)
 
 	return (xv->regs.rflags & X86_EFLAGS_IF) &&
 	       !x86_vendor->get_interrupt_shadow(xv) &&
-	       !ev->exc_injected && !ev->irq_injected && !ev->nmi_injected &&
+	       !ev->exc_injected && !ev->exc_pending && !ev->irq_injected &&
+	       !ev->nmi_injected &&
 	       (!xv->lapic || nkvm_x86_lapic_accepts_extint(xv));
 }
 
@@ -485,6 +486,7 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	}
 	nkvm_x86_kvmclock_enter(xv);
 	nkvm_x86_steal_time_enter(xv);
+	nkvm_x86_deliver_pending_exception(xv);
 	xv->has_run = true;
 	r = x86_vendor->run(xv);
 	x86_post_run_save(xv);

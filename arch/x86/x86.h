@@ -135,7 +135,7 @@ struct nkvm_x86_vm {
 	 * 0..ioapic_pins-1); none of these changes afterwards.
 	 */
 	u8 irqchip;
-	u8 ioapic_pins;
+	u32 ioapic_pins;
 	struct nkvm_pic *pic;
 	struct nkvm_ioapic *ioapic;
 	struct nkvm_x86_irqs *irqs;	/* GSI routing and irqfds, as pic */
@@ -258,6 +258,15 @@ struct nkvm_x86_events {
 	bool exc_has_error;
 	u8 exc_nr;
 	u32 exc_error;
+	/*
+	 * An exception userspace made pending (KVM_CAP_EXCEPTION_PAYLOAD):
+	 * delivery not begun, its payload (CR2, DR6) not applied; it becomes
+	 * the injected one at the next KVM_RUN (events.c). The number and
+	 * error code are the exc_* fields above.
+	 */
+	bool exc_pending;
+	bool exc_has_payload;
+	u64 exc_payload;
 	bool irq_injected;
 	bool irq_soft;
 	u8 irq_nr;
@@ -420,6 +429,7 @@ void nkvm_x86_set_regs(struct nkvm_x86_vcpu *xv, const struct kvm_regs *regs);
 int nkvm_x86_set_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
 
 /* events.c: the vCPU ioctls, and the cores of KVM_GET/SET_VCPU_EVENTS. */
+void nkvm_x86_deliver_pending_exception(struct nkvm_x86_vcpu *xv);
 long nkvm_x86_interrupt(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_nmi(struct nkvm_x86_vcpu *xv, void __user *argp);
 long nkvm_x86_get_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp);
