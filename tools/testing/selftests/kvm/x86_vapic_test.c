@@ -45,6 +45,16 @@ asm(".pushsection .rodata\n"
     "	mov 0xfee00080, %eax\n"
     "vapic_tpr_r_end:\n"
     "	out %eax, $0x80\n"
+    /* A byte read is reported too; a byte write is dropped, unreported. */
+    "vapic_tpr_b:\n"
+    "	movzbl 0xfee00080, %eax\n"
+    "vapic_tpr_b_end:\n"
+    "	out %eax, $0x80\n"
+    "	movb $0x10, 0xfee00080\n"
+    "vapic_tpr_r2:\n"
+    "	mov 0xfee00080, %eax\n"
+    "vapic_tpr_r2_end:\n"
+    "	out %eax, $0x80\n"
     /* Reporting off: the same accesses go unreported. */
     "	movl $0x30, 0xfee00080\n"
     "	mov 0xfee00080, %eax\n"
@@ -64,11 +74,12 @@ asm(".pushsection .rodata\n"
     ".popsection\n");
 
 extern const unsigned char vapic_guest[], vapic_guest_end[], vapic_tpr_w[],
-	vapic_tpr_r[], vapic_tpr_r_end[];
+	vapic_tpr_r[], vapic_tpr_r_end[], vapic_tpr_b[], vapic_tpr_b_end[],
+	vapic_tpr_r2[], vapic_tpr_r2_end[];
 
 #define GPA_OF(sym)	(CODE_GPA + (__u64)((sym) - vapic_guest))
 
-#define NR_CHECKS	28
+#define NR_CHECKS	31
 
 #define REG(s, off)	(*(__u32 *)&(s)->regs[off])
 
@@ -155,7 +166,7 @@ static bool tpr_exit(struct guest *g, const unsigned char *insn,
 	return ok;
 }
 
-/* 12 checks: the guest. */
+/* 15 checks: the guest. */
 static void test_guest(struct guest *g, unsigned char *mem)
 {
 	struct kvm_lapic_state s;
@@ -170,6 +181,14 @@ static void test_guest(struct guest *g, unsigned char *mem)
 	       "mov from 0xfee00080: KVM_EXIT_TPR_ACCESS, its RIP, is_write 0, RIP past it");
 	v = guest_run_out(g, NULL);
 	tap_ok(v == 0x20, "the write went through: the read gives 0x20 (%#lx)", v);
+	tap_ok(tpr_exit(g, vapic_tpr_b, vapic_tpr_b_end, 0),
+	       "movzbl from 0xfee00080: KVM_EXIT_TPR_ACCESS, is_write 0");
+	v = guest_run_out(g, NULL);
+	tap_ok(v == 0x20, "the byte read gives 0x20 (%#lx)", v);
+	/* Next comes the read after it: the byte write did not exit. */
+	tap_ok(tpr_exit(g, vapic_tpr_r2, vapic_tpr_r2_end, 0) &&
+	       guest_run_out(g, NULL) == 0x20,
+	       "a byte write to the TPR is dropped without a report (TPR 0x20)");
 	expect_success(tpr_reporting(g->vcpu, 0, 0),
 		       "TPR_ACCESS_REPORTING enabled=0 -> 0");
 	v = guest_run_out(g, NULL);
@@ -240,7 +259,7 @@ int main(void)
 	tap_ok(guest_flat_mode(&g, mem, false, CODE_GPA, STACK_TOP) &&
 	       guest_load_tables(&g, mem, GDT_GPA, IDT_GPA),
 	       "32-bit protected mode, IF=0");
-	test_guest(&g, mem);					/* 12 */
+	test_guest(&g, mem);					/* 15 */
 
 	guest_destroy(&g);
 	munmap(mem, MEM_SIZE);
