@@ -60,6 +60,13 @@ asm(".pushsection .rodata\n"
     "	out %al, $0x80\n"
     "	mov $6, %al\n"
     "	out %al, $0x80\n"
+    /* LINT0 masked: no ExtINT could be taken, whatever IF says. */
+    "	movl $0x10700, 0xfee00350\n"
+    "	mov $7, %al\n"
+    "	out %al, $0x80\n"
+    "	nop\n"
+    "	mov $8, %al\n"
+    "	out %al, $0x80\n"
     "	cli\n"
     "	hlt\n"
     /* Handlers: EOI through the xAPIC page, OUT the vector, IRET. */
@@ -88,7 +95,7 @@ asm(".pushsection .rodata\n"
 extern const unsigned char split_guest[], split_guest_end[], split_h30[],
 	split_h31[], split_h50[], split_h51[];
 
-#define NR_CHECKS	34
+#define NR_CHECKS	36
 
 static long enable_split(int vm, __u64 pins)
 {
@@ -211,7 +218,7 @@ static void test_split_vm(int vm)
 		       "KVM_IRQ_LINE works (GSI 6 low)");
 }
 
-/* 17 checks: the guest. */
+/* 19 checks: the guest. */
 static void test_guest(struct guest *g)
 {
 	struct kvm_interrupt irq = { .irq = EXTINT_VEC };
@@ -268,6 +275,19 @@ static void test_guest(struct guest *g)
 	       guest_exit_name(g->run->exit_reason), port, v);
 	v = guest_run_out(g, &port);
 	tap_ok(port == PORT_MAIN && v == 6, "back in the main code (%#lx)", v);
+
+	v = guest_run_out(g, &port);
+	tap_ok(port == PORT_MAIN && v == 7 && g->run->if_flag &&
+	       !g->run->ready_for_interrupt_injection,
+	       "LINT0 masked: IF=1 but not ready for injection (%u, %u)",
+	       g->run->if_flag, g->run->ready_for_interrupt_injection);
+	/* No window can open for an ExtINT: the guest just runs on. */
+	g->run->request_interrupt_window = 1;
+	v = guest_run_out(g, &port);
+	g->run->request_interrupt_window = 0;
+	tap_ok(port == PORT_MAIN && v == 8,
+	       "request_interrupt_window with LINT0 masked: no window exit (%#lx)",
+	       v);
 }
 
 int main(void)
@@ -304,7 +324,7 @@ int main(void)
 	GATE(EDGE_VEC, split_h51);
 	/* A guest that stops taking interrupts must not hang the test. */
 	guest_alarm_ms(20000);
-	test_guest(&g);					/* 17 */
+	test_guest(&g);					/* 19 */
 	guest_alarm_ms(0);
 
 	guest_destroy(&g);
