@@ -50,7 +50,7 @@ asm(".pushsection .rodata\n"
 
 extern const unsigned char ev_guest[], ev_guest_end[], ev_pf[], ev_db[];
 
-#define NR_CHECKS	16
+#define NR_CHECKS	21
 
 static bool get_events(struct guest *g, struct kvm_vcpu_events *ev)
 {
@@ -105,7 +105,120 @@ static void test_before(struct guest *g)
 	       "the guest runs to its HLT, nothing was injected");
 }
 
-/* 11 checks. */
+/* A pending exception with a payload, as userspace restores one. */
+static long set_pending(struct guest *g, __u8 nr, bool error_code,
+			__u64 payload)
+{
+	struct kvm_vcpu_events ev;
+
+	get_events(g, &ev);
+	ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
+	ev.exception.pending = 1;
+	ev.exception.injected = 0;
+	ev.exception.nr = nr;
+	ev.exception.has_error_code = error_code;
+	ev.exception.error_code = error_code ? 2 : 0;
+	ev.exception_has_payload = 1;
+	ev.exception_payload = payload;
+	return ioctl(g->vcpu, KVM_SET_VCPU_EVENTS, &ev);
+}
+
+static void set_cr2(struct guest *g, __u64 cr2)
+{
+	struct kvm_sregs sregs;
+
+	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
+		tap_bail("KVM_GET_SREGS: %m");
+	sregs.cr2 = cr2;
+	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
+		tap_bail("KVM_SET_SREGS: %m");
+}
+
+/*
+ * 5 checks: when the payload is applied. Stock holds a pending exception
+ * as pending, with its payload, until it delivers it (GET reports it so),
+ * so registers userspace sets meanwhile (QEMU restores the debug
+ * registers after the events) do not undo it.
+ */
+static void test_payload_timing(struct guest *g)
+{
+	struct kvm_debugregs dbg;
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	int port;
+	long v;
+
+	restart(g);
+	set_cr2(g, 0);
+	set_pending(g, PF_VECTOR, true, PF_ADDR);
+	get_events(g, &ev);
+	memset(&sregs, 0, sizeof(sregs));
+	ioctl(g->vcpu, KVM_GET_SREGS, &sregs);
+	/*
+	 * nkvm applies the payload at once and reports the exception as
+	 * injected from then on (arch/x86/events.c); stock reports it as set.
+	 */
+	if (kvm_is_ours()) {
+		tap_skip("nkvm applies the payload at once",
+			 "GET_VCPU_EVENTS: the #PF still pending, with its payload (stock)");
+		tap_ok(ev.exception.injected && !ev.exception.pending &&
+		       ev.exception.nr == PF_VECTOR && sregs.cr2 == PF_ADDR,
+		       "GET_VCPU_EVENTS: the #PF injected, CR2 already the payload (nkvm) (%u %u %#llx)",
+		       ev.exception.injected, ev.exception.pending,
+		       (unsigned long long)sregs.cr2);
+	} else {
+		tap_ok(ev.exception.pending && !ev.exception.injected &&
+		       ev.exception.nr == PF_VECTOR &&
+		       ev.exception_has_payload &&
+		       ev.exception_payload == PF_ADDR,
+		       "GET_VCPU_EVENTS: the #PF still pending, with its payload (stock) (%u %u %u %#llx)",
+		       ev.exception.pending, ev.exception.injected,
+		       ev.exception_has_payload,
+		       (unsigned long long)ev.exception_payload);
+		tap_skip("stock keeps the exception pending",
+			 "GET_VCPU_EVENTS: the #PF injected, CR2 already the payload (nkvm)");
+	}
+	/* Then userspace restores CR2 (0): the payload still wins. */
+	set_cr2(g, 0);
+	v = guest_run_out(g, &port);
+	tap_ok(port == PORT_PF && v == PF_ADDR,
+	       "#PF pending, then KVM_SET_SREGS with CR2 0: the handler's CR2 is the payload (%#lx)",
+	       v);
+
+	/* QEMU's order: KVM_SET_VCPU_EVENTS, then KVM_SET_DEBUGREGS. */
+	restart(g);
+	set_pending(g, DB_VECTOR, false, DR6_BS);
+	memset(&dbg, 0, sizeof(dbg));
+	ioctl(g->vcpu, KVM_GET_DEBUGREGS, &dbg);
+	dbg.dr6 = DR6_FIXED;
+	dbg.flags = 0;
+	if (ioctl(g->vcpu, KVM_SET_DEBUGREGS, &dbg))
+		tap_diag("KVM_SET_DEBUGREGS: %m");
+	v = guest_run_out(g, &port);
+	tap_ok(port == PORT_DB && v >= 0 && (v & DR6_BS),
+	       "#DB pending, then KVM_SET_DEBUGREGS with DR6 0xffff0ff0: the handler's DR6 has BS (%#lx)",
+	       v);
+
+	/* An injected exception's payload is not used. */
+	restart(g);
+	set_cr2(g, 0x5a5a5000);
+	get_events(g, &ev);
+	ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
+	ev.exception.injected = 1;
+	ev.exception.pending = 0;
+	ev.exception.nr = PF_VECTOR;
+	ev.exception.has_error_code = 1;
+	ev.exception_has_payload = 1;
+	ev.exception_payload = PF_ADDR;
+	if (ioctl(g->vcpu, KVM_SET_VCPU_EVENTS, &ev))
+		tap_diag("KVM_SET_VCPU_EVENTS: %m");
+	v = guest_run_out(g, &port);
+	tap_ok(port == PORT_PF && v == 0x5a5a5000,
+	       "#PF injected (not pending) with a payload: CR2 stays 0x5a5a5000 (%#lx)",
+	       v);
+}
+
+/* 16 checks. */
 static void test_after(struct guest *g)
 {
 	struct kvm_vcpu_events ev;
@@ -156,6 +269,8 @@ static void test_after(struct guest *g)
 	tap_ok(v >= 0 && ((__u32)v & DR6_FIXED) == DR6_FIXED && !(v & 0xf),
 	       "... and the fixed-1 bits, no breakpoint hit (%#lx)", v);
 
+	test_payload_timing(g);				/* 5 */
+
 	/* A triple fault. */
 	restart(g);
 	get_events(g, &ev);
@@ -194,7 +309,7 @@ int main(void)
 	guest_idt_gate(mem, IDT_GPA, DB_VECTOR, CODE_GPA + (ev_db - ev_guest));
 
 	test_before(&g);				/* 5 */
-	test_after(&g);					/* 11 */
+	test_after(&g);					/* 16 */
 
 	guest_destroy(&g);
 	munmap(mem, MEM_SIZE);
