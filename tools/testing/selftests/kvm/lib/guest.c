@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -144,6 +146,37 @@ bool guest_on_qemu_tcg(void)
 	return strstr(brand, "QEMU TCG CPU");
 }
 
+bool guest_backend_runs(int kvm)
+{
+	struct kvm_sregs sregs;
+	struct guest g;
+	bool r;
+
+	guest_create(&g, kvm);
+	guest_add_vcpu(&g);
+	r = !(ioctl(g.vcpu, KVM_GET_SREGS, &sregs) && errno == ENOTTY);
+	guest_destroy(&g);
+	return r;
+}
+
+void guest_supported_cpuid(int kvm, struct guest_cpuid *cpuid)
+{
+	memset(cpuid, 0, sizeof(*cpuid));
+	cpuid->c.nent = ARRAY_SIZE(cpuid->e);
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid))
+		tap_bail("KVM_GET_SUPPORTED_CPUID: %m");
+}
+
+struct kvm_cpuid_entry2 *guest_cpuid_entry(struct guest_cpuid *cpuid,
+					   __u32 function, __u32 index)
+{
+	for (unsigned int i = 0; i < cpuid->c.nent; i++)
+		if (cpuid->e[i].function == function &&
+		    cpuid->e[i].index == index)
+			return &cpuid->e[i];
+	return NULL;
+}
+
 bool guest_load_tables(struct guest *g, void *mem, __u64 gdt_gpa,
 		       __u64 idt_gpa)
 {
@@ -180,7 +213,56 @@ int guest_out_byte(struct guest *g)
 		return -1;
 	return *((uint8_t *)g->run + g->run->io.data_offset);
 }
+
+long guest_run_out(struct guest *g, int *port)
+{
+	struct kvm_run *run = g->run;
+	uint32_t v = 0;
+	int r;
+
+	if (port)
+		*port = -1;
+	r = ioctl(g->vcpu, KVM_RUN, 0);
+	if (r || run->exit_reason != KVM_EXIT_IO ||
+	    run->io.direction != KVM_EXIT_IO_OUT || run->io.size > 4) {
+		tap_diag("KVM_RUN %d (errno %d), exit %s (expected an OUT)", r,
+			 r ? errno : 0, guest_exit_name(run->exit_reason));
+		return -1;
+	}
+	if (port)
+		*port = run->io.port;
+	memcpy(&v, (uint8_t *)run + run->io.data_offset, run->io.size);
+	return v;
+}
+
+bool guest_run_exit(struct guest *g, unsigned int reason)
+{
+	int r = ioctl(g->vcpu, KVM_RUN, 0);
+
+	if (!r && g->run->exit_reason == reason)
+		return true;
+	tap_diag("KVM_RUN %d (errno %d), exit %s (expected exit %u)", r,
+		 r ? errno : 0, guest_exit_name(g->run->exit_reason), reason);
+	return false;
+}
 #endif
+
+static void guest_on_alarm(int sig)
+{
+	(void)sig;
+}
+
+void guest_alarm_ms(unsigned int ms)
+{
+	struct itimerval it = {
+		.it_value.tv_sec = ms / 1000,
+		.it_value.tv_usec = (ms % 1000) * 1000,
+	};
+	struct sigaction sa = { .sa_handler = guest_on_alarm };
+
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
 
 void guest_destroy(struct guest *g)
 {
@@ -204,6 +286,8 @@ const char *guest_exit_name(unsigned int reason)
 	case KVM_EXIT_FAIL_ENTRY:	return "FAIL_ENTRY";
 	case KVM_EXIT_INTERNAL_ERROR:	return "INTERNAL_ERROR";
 	case KVM_EXIT_INTR:		return "INTR";
+	case KVM_EXIT_TPR_ACCESS:	return "TPR_ACCESS";
+	case KVM_EXIT_IOAPIC_EOI:	return "IOAPIC_EOI";
 	}
 	snprintf(buf, sizeof(buf), "%u", reason);
 	return buf;

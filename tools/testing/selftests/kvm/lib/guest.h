@@ -73,6 +73,17 @@ void guest_set_es_base(struct guest *g, __u64 base);
  * some intercepts (see the tests that ask).
  */
 bool guest_on_qemu_tcg(void);
+/* A backend runs guests here: vCPUs have registers (else ENOTTY). */
+bool guest_backend_runs(int kvm);
+/* KVM_GET_SUPPORTED_CPUID, for KVM_SET_CPUID2 too; bails out on failure. */
+struct guest_cpuid {
+	struct kvm_cpuid2 c;
+	struct kvm_cpuid_entry2 e[100];
+};
+void guest_supported_cpuid(int kvm, struct guest_cpuid *cpuid);
+/* The entry of a leaf and sub-leaf, or NULL. */
+struct kvm_cpuid_entry2 *guest_cpuid_entry(struct guest_cpuid *cpuid,
+					   __u32 function, __u32 index);
 /*
  * For a 32-bit guest_flat_mode() guest that takes interrupts: a GDT at
  * gdt_gpa (flat code at 8, flat data at 16) and an empty IDT of 256 gates
@@ -85,6 +96,14 @@ void guest_idt_gate(void *mem, __u64 idt_gpa, unsigned int vec,
 		    __u32 handler);
 /* KVM_RUN to the next exit: the byte an OUT carries, or -1 on another exit. */
 int guest_out_byte(struct guest *g);
+/*
+ * KVM_RUN to the next exit, which must be an OUT: its data (1, 2 or 4
+ * bytes, zero-extended), and its port in *port when port is not NULL.
+ * -1 (port -1), with a TAP diagnostic, on an error or another exit.
+ */
+long guest_run_out(struct guest *g, int *port);
+/* KVM_RUN must return 0 with exit_reason reason; else a TAP diagnostic. */
+bool guest_run_exit(struct guest *g, unsigned int reason);
 /*
  * Guest code (AT&T, for asm() strings): program the master 8259 with
  * ICW1-4 (edge, cascade, vectors 0x20-0x27, slave on IR2, 8086 mode) and
@@ -102,6 +121,12 @@ int guest_out_byte(struct guest *g);
 	"	mov $0xfe, %al\n"						\
 	"	out %al, $0x21\n"
 #endif
+/*
+ * SIGALRM in ms milliseconds (0 cancels it), caught by a handler that
+ * does nothing: a KVM_RUN blocked meanwhile returns EINTR with
+ * KVM_EXIT_INTR instead of hanging the test.
+ */
+void guest_alarm_ms(unsigned int ms);
 void guest_destroy(struct guest *g);
 /* "IO", "HLT", ... or the number, for diagnostics. */
 const char *guest_exit_name(unsigned int reason);

@@ -93,6 +93,13 @@ int tap_finish(void)
 	return tap_failed ? 1 : 0;
 }
 
+int tap_skip_rest(const char *reason)
+{
+	while (tap_count < tap_planned)
+		tap_skip(reason, "check %d", tap_count + 1);
+	return tap_finish();
+}
+
 static bool expect_vline(bool cond, long ret, int err, const char *want,
 			 const char *fmt, va_list ap)
 {

@@ -33,6 +33,8 @@ void tap_skip(const char *reason, const char *fmt, ...) __printf(2, 3);
 void tap_diag(const char *fmt, ...) __printf(1, 2);
 void tap_bail(const char *fmt, ...) __printf(1, 2) __attribute__((noreturn));
 int tap_finish(void);
+/* Skip every planned check not reported yet, then tap_finish(). */
+int tap_skip_rest(const char *reason);
 
 /* ret must be -1 with errno == err. */
 bool expect_errno(long ret, int err, const char *fmt, ...) __printf(3, 4);
