@@ -154,30 +154,17 @@ static void test_payload_timing(struct guest *g)
 	get_events(g, &ev);
 	memset(&sregs, 0, sizeof(sregs));
 	ioctl(g->vcpu, KVM_GET_SREGS, &sregs);
-	/*
-	 * nkvm applies the payload at once and reports the exception as
-	 * injected from then on (arch/x86/events.c); stock reports it as set.
-	 */
-	if (kvm_is_ours()) {
-		tap_skip("nkvm applies the payload at once",
-			 "GET_VCPU_EVENTS: the #PF still pending, with its payload (stock)");
-		tap_ok(ev.exception.injected && !ev.exception.pending &&
-		       ev.exception.nr == PF_VECTOR && sregs.cr2 == PF_ADDR,
-		       "GET_VCPU_EVENTS: the #PF injected, CR2 already the payload (nkvm) (%u %u %#llx)",
-		       ev.exception.injected, ev.exception.pending,
-		       (unsigned long long)sregs.cr2);
-	} else {
-		tap_ok(ev.exception.pending && !ev.exception.injected &&
-		       ev.exception.nr == PF_VECTOR &&
-		       ev.exception_has_payload &&
-		       ev.exception_payload == PF_ADDR,
-		       "GET_VCPU_EVENTS: the #PF still pending, with its payload (stock) (%u %u %u %#llx)",
-		       ev.exception.pending, ev.exception.injected,
-		       ev.exception_has_payload,
-		       (unsigned long long)ev.exception_payload);
-		tap_skip("stock keeps the exception pending",
-			 "GET_VCPU_EVENTS: the #PF injected, CR2 already the payload (nkvm)");
-	}
+	tap_ok(ev.exception.pending && !ev.exception.injected &&
+	       ev.exception.nr == PF_VECTOR &&
+	       ev.exception_has_payload &&
+	       ev.exception_payload == PF_ADDR,
+	       "GET_VCPU_EVENTS: the #PF still pending, with its payload (%u %u %u %#llx)",
+	       ev.exception.pending, ev.exception.injected,
+	       ev.exception_has_payload,
+	       (unsigned long long)ev.exception_payload);
+	tap_ok(sregs.cr2 == 0,
+	       "KVM_GET_SREGS: CR2 not the payload yet (%#llx)",
+	       (unsigned long long)sregs.cr2);
 	/* Then userspace restores CR2 (0): the payload still wins. */
 	set_cr2(g, 0);
 	v = guest_run_out(g, &port);
