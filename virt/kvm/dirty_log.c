@@ -186,7 +186,8 @@ long nkvm_vm_clear_dirty_log(struct nkvm_vm *vm, unsigned long arg)
 	if (!buf)
 		goto out;
 	r = -EFAULT;
-	if (copy_from_user(buf, log.dirty_bitmap, n * sizeof(long)))
+	if (copy_from_user(buf, (void __user *)log.dirty_bitmap,
+			   n * sizeof(long)))
 		goto out;
 	/* Nothing maps guest memory: nothing is logged, nothing to clear. */
 	r = 0;
