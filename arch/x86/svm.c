@@ -115,7 +115,7 @@ static int svm_probe(void)
 		return -ENODEV;
 
 	rdmsrl(MSR_VM_CR, vm_cr);
-	if (vm_cr & (1ULL << SVM_VM_CR_SVM_DISABLE)) {
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
 		pr_err("AMD SVM is disabled by the firmware (VM_CR.SVMDIS)\n");
 		return -ENODEV;
 	}
