@@ -2,7 +2,7 @@
 /*
  * nkvm: the kernel interfaces that differ between the kernels we build for
  * (Debian 12's 6.1 and 6.12 series), behind one helper each. This is the
- * only place that tests LINUX_VERSION_CODE: code elsewhere calls the helpers.
+ * only place that tests the kernel version: code elsewhere calls the helpers.
  */
 #ifndef _NKVM_COMPAT_H
 #define _NKVM_COMPAT_H
@@ -12,8 +12,12 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 
+/* The kernel we are built for is major.minor or newer. */
+#define NKVM_KERNEL_AT_LEAST(major, minor) \
+	(KERNEL_VERSION(major, minor, 0) <= LINUX_VERSION_CODE)
+
 /* 6.12 moved the unaligned access helpers out of asm/. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if NKVM_KERNEL_AT_LEAST(6, 12)
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
@@ -23,7 +27,7 @@
 static inline void nkvm_vma_set_flags(struct vm_area_struct *vma,
 				      vm_flags_t flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if NKVM_KERNEL_AT_LEAST(6, 3)
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
@@ -33,7 +37,7 @@ static inline void nkvm_vma_set_flags(struct vm_area_struct *vma,
 /* eventfd_signal() lost its always-1 count argument in 6.8. */
 static inline void nkvm_eventfd_signal(struct eventfd_ctx *ctx)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#if NKVM_KERNEL_AT_LEAST(6, 8)
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
@@ -43,7 +47,7 @@ static inline void nkvm_eventfd_signal(struct eventfd_ctx *ctx)
 /* struct fd hides its file pointer behind fd_file() since 6.12. */
 static inline struct file *nkvm_fd_file(struct fd f)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#if NKVM_KERNEL_AT_LEAST(6, 12)
 	return fd_file(f);
 #else
 	return f.file;
