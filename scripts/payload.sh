@@ -4,7 +4,8 @@
 # usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw|debug> <out-dir>
 #   debug: x86_64 on make check-debug's kernel; no stock modules (none match it)
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
-#        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko)
+#        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko;
+#                            KVER_SERIES=6.12: build/<arch>-6.12/module/nkvm.ko)
 #        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240, + 4 per NKVM_RELOADS)
 #        NKVM_RELOADS        passed on to the guest (module_reload_test's cycles) when set
 set -euo pipefail
@@ -19,7 +20,7 @@ case "${NKVM_RELOADS:-}" in *[!0-9]*) die "NKVM_RELOADS must be a number, not '$
 [ "$impl" = ours ] || [ "$ARCH_N" = x86_64 ] || die "no stock module to test on $ARCH_N (impl=stock is x86_64 only)"
 
 build=$NKVM_ROOT/build/$ARCH_N
-ko=${NKVM_KO:-$build/module/nkvm.ko}
+ko=${NKVM_KO:-$build$NKVM_TAG/module/nkvm.ko}
 runsh=${NKVM_RUN_SH:-$NKVM_ROOT/tools/testing/selftests/kvm/run_tests.sh}
 [ -f "$runsh" ] || die "missing $runsh (the in-guest test runner)"
 
