@@ -186,8 +186,17 @@ check_ebusy_paths() {
 	expect_insmod_failure
 	insmod_failed_with "Device or resource busy" "File exists"
 	ps_check $(b) "insmod nkvm.ko fails (EBUSY) while stock owns /dev/kvm"
-	new_nkvm_line '232'
-	ps_check $(b) "dmesg: nkvm says misc minor 232 is taken"
+	# From 6.12 the stock kvm turns SVM on when it loads (its parameter
+	# enable_virt_at_load): nkvm's probe then stops first, at SVM in use.
+	if [ "$(cat /sys/module/kvm/parameters/enable_virt_at_load 2>/dev/null)" = Y ]; then
+		new_nkvm_line 'svm.*in use'
+		ps_check $(b) "dmesg: nkvm says SVM is in use (stock kvm enables it at load)"
+	else
+		new_nkvm_line '232'
+		ps_check $(b) "dmesg: nkvm says misc minor 232 is taken"
+	fi
+	! in_modules nkvm && ! grep -q nkvm /sys/devices/system/cpu/hotplug/states
+	ps_check $(b) "the failed loads left no module and no CPU hotplug state"
 
 	$BIN/hold_vm > /tmp/hold_vm.out 2>&1 &
 	hold=$!
@@ -204,6 +213,33 @@ check_ebusy_paths() {
 	kill -9 $hold
 	wait $hold 2>/dev/null
 	ps_check $(unload_stock) "stock modules unload"
+}
+
+# ---- x86 only, nkvm loaded: the stock kvm.ko must be refused at load (nkvm's
+# module notifier), with its dependencies loaded first so that nothing else
+# stops it. Never kvm-amd.ko: if the refusal failed, its init would BUG the
+# kernel on the taken /dev/kvm (kvm.ko's own init touches no misc device).
+check_stock_refused() {
+	deps=
+	for m in $STOCK_MODS; do
+		[ "$m" = kvm.ko ] && break
+		insmod $P/stock/$m 2>/dev/null && deps="$m $deps"
+	done
+	dmesg_mark
+	out=$(insmod $P/stock/kvm.ko 2>&1)
+	rc=$?
+	note "insmod stock kvm.ko with nkvm loaded: rc=$rc $out"
+	if [ $rc = 0 ]; then
+		note "stock kvm.ko loaded although it must not: removing it"
+		rmmod kvm
+	fi
+	case "$out" in *"Device or resource busy"*) true ;; *) false ;; esac
+	ps_check $(b) "insmod of the stock kvm.ko is refused (EBUSY) while nkvm is loaded"
+	new_nkvm_line 'refusing to load kvm'
+	ps_check $(b) "dmesg: nkvm says it refused kvm"
+	for m in $deps; do
+		rmmod $(basename $m .ko | tr - _) 2>/dev/null
+	done
 }
 
 if [ "$BOOT" = nohw ]; then
@@ -278,6 +314,8 @@ else
 	ps_check $(b) "insmod nkvm.ko succeeds"
 	[ -c /dev/kvm ]
 	ps_check $(b) "/dev/kvm exists"
+	[ "$ARCH" = x86_64 ] && [ -n "$STOCK_MODS" ] && [ $INSMOD_RC = 0 ] &&
+		check_stock_refused
 	ps_end
 	KVM_MODULE=nkvm
 	export KVM_MODULE
