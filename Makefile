@@ -41,7 +41,7 @@ KVM_IMPL ?= ours
 export KVM_IMPL
 
 .PHONY: all module selftests abi-check check check-host check-upstream check-debug demo bench \
-	sparse checkpatch clean fuzz
+	sparse checkpatch clean fuzz deb
 
 all: module
 
@@ -54,6 +54,10 @@ module:
 	$(MAKE) -C "$$kdir" M=$(MODDIR) ARCH=$(ARCH) \
 		CROSS_COMPILE=$(CROSS_COMPILE) W=1 NKVM_VERSION=$(NKVM_VERSION) $(MODFLAGS) modules
 	@echo "built $(MODDIR)/nkvm.ko"
+
+# The DKMS package: build/deb/nkvm-dkms_<version>_all.deb (scripts/mkdeb.sh).
+deb:
+	@scripts/mkdeb.sh
 
 sparse:
 	@$(MAKE) --no-print-directory module MODFLAGS="C=2 CHECK=sparse"

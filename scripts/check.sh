@@ -194,6 +194,29 @@ else
 	has_arch s390 && boot s390 ours main
 fi
 
+# ---------------------------------------------------------------- package
+# The DKMS package, installed, used and purged in a guest (6.1: DKMS there needs
+# the guest kernel's headers, which apt installs on the host for 6.1 only).
+# NKVM_PKG_TEST=0 leaves it out.
+if [ "$impl" = ours ] && [ "$KSERIES" = 6.1 ] && has_arch x86_64 && [ "${NKVM_PKG_TEST:-1}" = 1 ]; then
+	section "package: nkvm-dkms in the x86_64 guest (scripts/pkg-test.sh)"
+	rc=0
+	scripts/pkg-test.sh "$out/package" >"$out/package.log" 2>&1 || rc=$?
+	if grep -q '^ok 1 - lintian' "$out/package.log"; then
+		pass "$(grep -m1 '^ok 1 - lintian' "$out/package.log" | sed 's/^ok 1 - //')"
+	else
+		fail "make deb and lintian (see $out/package.log)"; showlog "$out/package.log"
+	fi
+	if [ -f "$out/package/console.log" ]; then
+		scripts/parse.py --label x86_64/package --counts "$out/package/counts" \
+			"$out/package/console.log" || true
+		add_counts "$out/package/counts"
+	fi
+	if [ $rc -ne 0 ]; then
+		fail "package test: exit status $rc (see $out/package.log)"; showlog "$out/package.log"
+	fi
+fi
+
 echo
 echo "# kernel series $KSERIES: total time $((SECONDS - T0)) s, logs in $out"
 if [ $S -gt 0 ]; then echo "$P passed, $F failed, $S skipped"; else echo "$P passed, $F failed"; fi
