@@ -2,7 +2,7 @@
 # nkvm: install the Debian packages the build and the emulator runs need.
 # usage: scripts/deps.sh [all|base|x86|arm64|s390|bench|debug|pkg]...
 #   (default: all; base: only what every script needs; bench: make bench's plot;
-#   debug: building the debug kernel; pkg: the package test's dkms and lintian, in
+#   debug: building the debug kernel; pkg: the package test's dkms, lintian and udev, in
 #   all too). The x86_64 kernel headers are not here:
 #   scripts/fetch.sh kdir installs them at the version chosen for the run.
 set -euo pipefail
@@ -14,7 +14,7 @@ x86=(qemu-system-x86 ipxe-qemu)
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
 bench=(python3-matplotlib)
-pkg=(dkms lintian)
+pkg=(dkms lintian udev)
 debug=(flex bison bc libelf-dev libssl-dev linux-source-6.1)
 
 want=("${common[@]}")

@@ -56,7 +56,7 @@ cp /mnt/kmods/modules.* $R$K/
 for d in proc sys dev; do mount --rbind /$d $R/$d; done
 mount -t tmpfs tmpfs $R/run
 mount -t tmpfs tmpfs $R/tmp
-[ -e $R$K/build/Makefile ]
+in_root test -e $K/build/Makefile
 check $(b) "the root has the guest kernel's modules and headers ($K/build)"
 
 # udev applies the package's rule to /dev/kvm when nkvm makes it
@@ -77,11 +77,17 @@ check $(b) "the postinst loaded nkvm"
 in_root modinfo nkvm | grep -E '^(filename|version|description|author|license|parm):' | sed 's/^/# modinfo: /'
 in_root modinfo -F version nkvm | grep -q . && in_root modinfo -F filename nkvm | grep -q updates/dkms
 check $(b) "modinfo nkvm: the DKMS build in updates/dkms, with a version"
-udevadm settle -t 10 2>/dev/null || in_root udevadm settle -t 10
-st=$(stat -c '%a %G' /dev/kvm 2>&1)
+in_root udevadm settle -t 10
+st=$(in_root stat -c '%a %G' /dev/kvm 2>&1)
 note "/dev/kvm: $st"
 [ "$st" = "660 kvm" ]
-check $(b) "/dev/kvm is mode 0660, group kvm (the package's udev rule)"
+check $(b) "/dev/kvm is mode 0660, group kvm"
+# Debian's 50-udev-default.rules says the same: the package's rule must be
+# among those udev applies (it comes later and would win).
+in_root udevadm test /devices/virtual/misc/kvm >/tmp/udevtest.log 2>&1
+grep -E '60-nkvm.rules' /tmp/udevtest.log | sed 's/^/# udevadm test: /'
+grep -q '60-nkvm.rules' /tmp/udevtest.log
+check $(b) "udevadm test: the package's 60-nkvm.rules applies to /dev/kvm"
 
 # modules-load.d: what systemd-modules-load does at boot
 rmmod nkvm
