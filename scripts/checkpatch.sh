@@ -20,9 +20,13 @@ fi
 cd "$NKVM_ROOT"
 cp() { "$dir/scripts/checkpatch.pl" --strict --no-tree --terse --show-types --quiet "$@"; }
 rc=0
-mapfile -t kfiles < <(git ls-files 'virt/*.[ch]' 'arch/*.[ch]' 'include/nkvm/*.h' 'tools/bench/limit/*.[ch]' | grep -v /uapi/)
+compat=include/nkvm/compat.h
+mapfile -t kfiles < <(git ls-files 'virt/*.[ch]' 'arch/*.[ch]' 'include/nkvm/*.h' 'tools/bench/limit/*.[ch]' |
+	grep -v -e /uapi/ -e "^$compat\$")
 mapfile -t ufiles < <(git ls-files '*/uapi/*.h')
 cp -f "${kfiles[@]}" || rc=1
+# The compatibility header exists to test the kernel version (in one macro).
+cp --ignore LINUX_VERSION_CODE -f "$compat" || rc=1
 # BIT() does not exist for userspace: uapi headers spell their shifts out.
 cp --ignore BIT_MACRO -f "${ufiles[@]}" || rc=1
 # Merge conflict markers left in any tracked file.
@@ -30,5 +34,5 @@ if git grep -n -E '^(<<<<<<< |>>>>>>> |=======$)' -- . ':!*.patch' >&2; then
 	echo "merge conflict markers left (above)" >&2
 	rc=1
 fi
-[ $rc -eq 0 ] && echo "checkpatch --strict: clean (${#kfiles[@]} kernel files, ${#ufiles[@]} uapi headers)"
+[ $rc -eq 0 ] && echo "checkpatch --strict: clean ($((${#kfiles[@]} + 1)) kernel files, ${#ufiles[@]} uapi headers)"
 exit $rc

@@ -1,8 +1,9 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|base|x86|arm64|s390|bench|debug]...
+# usage: scripts/deps.sh [all|base|x86|arm64|s390|bench|debug|pkg]...
 #   (default: all; base: only what every script needs; bench: make bench's plot;
-#   debug: building the debug kernel). The x86_64 kernel headers are not here:
+#   debug: building the debug kernel; pkg: the package test's dkms, lintian and udev, in
+#   all too). The x86_64 kernel headers are not here:
 #   scripts/fetch.sh kdir installs them at the version chosen for the run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -13,20 +14,22 @@ x86=(qemu-system-x86 ipxe-qemu)
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
 bench=(python3-matplotlib)
+pkg=(dkms lintian udev)
 debug=(flex bison bc libelf-dev libssl-dev linux-source-6.1)
 
 want=("${common[@]}")
 [ $# -gt 0 ] || set -- all
 for a in "$@"; do
 	case "$a" in
-	all) want+=("${x86[@]}" "${arm64[@]}" "${s390[@]}") ;;
+	all) want+=("${x86[@]}" "${arm64[@]}" "${s390[@]}" "${pkg[@]}") ;;
 	base) ;;
 	x86|x86_64|amd64) want+=("${x86[@]}") ;;
 	arm64|aarch64) want+=("${arm64[@]}") ;;
 	s390|s390x) want+=("${s390[@]}") ;;
 	bench) want+=("${bench[@]}") ;;
+	pkg) want+=("${pkg[@]}") ;;
 	debug) want+=("${debug[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, bench or debug)" ;;
+	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, bench, debug or pkg)" ;;
 	esac
 done
 

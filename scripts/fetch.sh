@@ -10,6 +10,7 @@
 #   scripts/fetch.sh resolve <x86_64|arm64|s390>  choose anew from what the registry offers
 # The versions are those of scripts/versions when they can be had, else the ones
 # scripts/resolve.py chose (see nkvm_versions in scripts/lib.sh).
+# KVER_SERIES=6.12: x86_64 with Debian 12's 6.12 kernel instead of 6.1.
 # Everything downloaded lives under $NKVM_CACHE/<package version>/<arch>/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -89,8 +90,8 @@ kdir_cross() {
 	local h c k
 	h=$(apt_fetch_deb "linux-headers-$KREL" "$DEBARCH" "$KPKG" "NKVM_KPKG_$ARCH_N/NKVM_KABI_$ARCH_N")
 	c=$(apt_fetch_deb "linux-headers-$KABI-common" all "$KPKG" "NKVM_KPKG_$ARCH_N/NKVM_KABI_$ARCH_N")
-	k=$(apt_fetch_deb linux-kbuild-6.1 amd64 "$KBUILD" "NKVM_KBUILD_$ARCH_N")
-	note "$ARCH_N: linux-headers-$KREL $KPKG, linux-kbuild-6.1 $KBUILD"
+	k=$(apt_fetch_deb "$KBUILD_PKG" amd64 "$KBUILD" "NKVM_KBUILD_$ARCH_N")
+	note "$ARCH_N: linux-headers-$KREL $KPKG, $KBUILD_PKG $KBUILD"
 	rm -rf "$root"; mkdir -p "$root"
 	for d in "$h" "$c" "$k"; do dpkg -x "$d" "$root" || die "dpkg -x $d failed"; done
 	[ -f "$kdir/Makefile" ] || die "$h has no usr/src/linux-headers-$KREL/Makefile"
@@ -145,8 +146,8 @@ uapi() {
 	local dir=$base/uapi
 	if [ -e "$dir/.ok" ]; then echo "$dir"; return; fi
 	local kdir src common kb t
-	if [ "$ARCH_N" = x86_64 ]; then kdir=$(kdir_x86); kb=/usr/lib/linux-kbuild-6.1
-	else kdir=$(kdir_cross); kb=$base/sysroot-$KBUILD/usr/lib/linux-kbuild-6.1; fi
+	if [ "$SYSROOT" = 0 ]; then kdir=$(kdir_x86); kb=/usr/lib/linux-kbuild-6.1
+	else kdir=$(kdir_cross); kb=$base/sysroot-$KBUILD/usr/lib/$KBUILD_PKG; fi
 	common=$(dirname "$kdir")/linux-headers-$KABI-common
 	[ -f "$common/include/uapi/linux/kvm.h" ] || die "no include/uapi/linux/kvm.h in $common"
 	t=$base/uapi.tmp; rm -rf "$t" "$dir"; mkdir -p "$t"
@@ -179,21 +180,24 @@ avail() {
 	local n
 	echo "# $DEBARCH kernels in Debian $NKVM_DEBIAN_SUITE (pinned: linux-image-$PIN_KABI-$KFLAVOUR $PIN_KPKG; in use: $KABI $KPKG):"
 	for n in $(apt-cache "${NKVM_APT_OPTS[@]}" search --names-only \
-			"^linux-image-[0-9.]+-[0-9]+-$KFLAVOUR\$" | awk '{print $1}' | sort -V); do
+			"^linux-image-[0-9.]+(-[0-9]+|\\+deb[0-9]+)-$KFLAVOUR\$" | awk '{print $1}' | sort -V); do
 		apt-cache "${NKVM_APT_OPTS[@]}" madison "$n:$DEBARCH" | awk -v n="$n" '{print n, $3}'
 	done | sort -u -V
-	echo "# linux-kbuild-6.1 (amd64):"
-	apt-cache "${NKVM_APT_OPTS[@]}" madison linux-kbuild-6.1:amd64 | awk '{print "linux-kbuild-6.1", $3}' | sort -u -V
+	echo "# kbuild (amd64):"
+	for n in $(apt-cache "${NKVM_APT_OPTS[@]}" search --names-only '^linux-kbuild-6\.' |
+			awk '{print $1}' | sort -V); do
+		apt-cache "${NKVM_APT_OPTS[@]}" madison "$n:amd64" | awk -v n="$n" '{print n, $3}'
+	done | sort -u -V
 }
 
 case "$what" in
-kdir)	 if [ "$ARCH_N" = x86_64 ]; then with_cache_lock kdir_x86; else with_cache_lock kdir_cross; fi ;;
+kdir)	 if [ "$SYSROOT" = 0 ]; then with_cache_lock kdir_x86; else with_cache_lock kdir_cross; fi ;;
 image)	 with_cache_lock image ;;
 uapi)	 with_cache_lock uapi ;;
 busybox) with_cache_lock busybox ;;
 release) echo "$KREL" ;;
 versions|resolve)
-	 echo "$ARCH_N: kernel $KABI ($KPKG), linux-kbuild-6.1 $KBUILD;" \
+	 echo "$ARCH_N: kernel $KABI ($KPKG), $KBUILD_PKG $KBUILD;" \
 	      "pinned $PIN_KABI ($PIN_KPKG), $PIN_KBUILD" ;;
 avail)	 with_cache_lock avail ;;
 *) usage ;;

@@ -53,6 +53,20 @@ apt_install() {
 	die "apt-get install failed for: $*"
 }
 
+# nkvm_series: check KVER_SERIES (6.1, the default, or 6.12) and set
+#   KSERIES    6.1 or 6.12
+#   NKVM_TAG   "" for 6.1, "-6.12" for 6.12: appended to the names of what differs
+#              between the series (build/x86_64-6.12, build/check-6.12, the version
+#              record), so the two can be built and tested side by side.
+nkvm_series() {
+	KSERIES=${KVER_SERIES:-6.1}
+	case "$KSERIES" in
+	6.1)  NKVM_TAG= ;;
+	6.12) NKVM_TAG=-6.12 ;;
+	*) die "KVER_SERIES must be 6.1 or 6.12, not '$KSERIES'" ;;
+	esac
+}
+
 # nkvm_arch ARG: set the per-arch variables for x86_64|arm64|s390 (and aliases).
 #   ARCH_N     nkvm name (x86_64 arm64 s390)        KARCH   kernel make ARCH
 #   DEBARCH    Debian architecture                  CROSS   CROSS_COMPILE prefix
@@ -60,6 +74,11 @@ apt_install() {
 #   GUEST_ARCH value of ARCH= in the payload env (x86_64 arm64 s390x)
 #   PIN_KABI PIN_KPKG PIN_KBUILD  what scripts/versions pins; KABI KPKG KBUILD are the
 #              versions in use (nkvm_versions below), the pins whenever they can be had.
+#   KBUILD_PKG the kbuild package of KABI (linux-kbuild-6.1, linux-kbuild-6.12.N+deb12)
+#   SYSROOT    1: the headers are unpacked into the cache (cross builds, and x86_64
+#              6.12, whose headers package would install its kernel on the host);
+#              0: x86_64 6.1, whose headers apt installs on the host
+#   KSERIES NKVM_TAG  see nkvm_series (KVER_SERIES=6.12 is x86_64 only)
 nkvm_arch() {
 	case "${1:-}" in
 	x86_64|x86|amd64)	ARCH_N=x86_64; KARCH=x86;   DEBARCH=amd64; CROSS=;                  GUEST_ARCH=x86_64 ;;
@@ -67,12 +86,28 @@ nkvm_arch() {
 	s390|s390x)		ARCH_N=s390;   KARCH=s390;  DEBARCH=s390x; CROSS=s390x-linux-gnu-;   GUEST_ARCH=s390x ;;
 	*) die "unknown arch '${1:-}' (want x86_64, arm64 or s390)" ;;
 	esac
-	local v
-	v=NKVM_KABI_$ARCH_N;     PIN_KABI=${!v}
-	v=NKVM_KFLAVOUR_$ARCH_N; KFLAVOUR=${!v}
-	v=NKVM_KPKG_$ARCH_N;     PIN_KPKG=${!v}
-	v=NKVM_KBUILD_$ARCH_N;   PIN_KBUILD=${!v}
+	nkvm_series
+	local v sfx=
+	if [ "$KSERIES" != 6.1 ]; then
+		[ "$ARCH_N" = x86_64 ] || die "KVER_SERIES=$KSERIES is for x86_64 only"
+		sfx=_${KSERIES//./_}
+	fi
+	SYSROOT=1
+	[ "$ARCH_N" != x86_64 ] || [ "$KSERIES" != 6.1 ] || SYSROOT=0
+	v=NKVM_KABI_$ARCH_N$sfx;     PIN_KABI=${!v}
+	v=NKVM_KFLAVOUR_$ARCH_N$sfx; KFLAVOUR=${!v}
+	v=NKVM_KPKG_$ARCH_N$sfx;     PIN_KPKG=${!v}
+	v=NKVM_KBUILD_$ARCH_N$sfx;   PIN_KBUILD=${!v}
 	nkvm_versions
+}
+
+# kbuild_pkg ABI: the kbuild package that builds modules for ABI (as resolve.py's):
+# 6.1.0-56 -> linux-kbuild-6.1; 6.12.118+deb12 -> linux-kbuild-6.12.118+deb12.
+kbuild_pkg() {
+	case "$1" in
+	*+*) echo "linux-kbuild-$1" ;;
+	*) echo "linux-kbuild-${1%.*}" ;;
+	esac
 }
 
 # ---- which kernel versions: the pins, or what the registry offers now ----
@@ -86,6 +121,7 @@ nkvm_arch() {
 #      is needed anyway), which keeps the pins when it can; written to the record.
 # NKVM_RESOLVE=1 goes to 4 at once (`scripts/fetch.sh resolve ARCH`).
 # Downloads are cached under $NKVM_CACHE/<KPKG>/<arch>/, by the versions in use.
+# The record of KVER_SERIES=6.12 is $NKVM_CACHE/versions/<arch>-6.12.
 
 # kver_upstream VERSION: 6.1.192-3 -> 6.1.192
 kver_upstream() { local v=${1#*:}; echo "${v%-*}"; }
@@ -95,7 +131,7 @@ kver_upstream() { local v=${1#*:}; echo "${v%-*}"; }
 nkvm_cached() {
 	local abi=$1 pkg=$2 kb=$3 base=$NKVM_CACHE/$2/$ARCH_N
 	[ -e "$base/image/.ok" ] || return 1
-	if [ "$ARCH_N" = x86_64 ]; then
+	if [ "$SYSROOT" = 0 ]; then
 		x86_headers_ok "$abi-$KFLAVOUR" "$pkg" "$kb"
 	else
 		[ -e "$base/sysroot-$kb/.ok" ]
@@ -123,7 +159,7 @@ x86_headers_ok() {
 # nkvm_record: "KABI KPKG KBUILD" of ARCH_N's record if it was made from the
 # current pins, else nothing.
 nkvm_record() {
-	local rec=$NKVM_CACHE/versions/$ARCH_N
+	local rec=$NKVM_CACHE/versions/$ARCH_N$NKVM_TAG
 	[ -f "$rec" ] || return 0
 	awk -v pin="$PIN_KABI $PIN_KPKG $PIN_KBUILD" '
 		{ i = index($0, "="); v[substr($0, 1, i - 1)] = substr($0, i + 1) }
@@ -149,23 +185,32 @@ nkvm_versions() {
 	fi
 }
 
-_nkvm_use() { KABI=$1; KPKG=$2; KBUILD=$3; KREL=$KABI-$KFLAVOUR; }
+_nkvm_use() { KABI=$1; KPKG=$2; KBUILD=$3; KREL=$KABI-$KFLAVOUR; KBUILD_PKG=$(kbuild_pkg "$1"); }
 
 # nkvm_listing: `apt-cache madison` lines for the kernel packages of PIN_KABI's
-# series for DEBARCH and linux-kbuild-6.1, from the registry and from the .debs in
-# the cache (as "cache <arch> Packages"). Not the cache for x86_64: the host's apt
-# installs its headers and kbuild, and it can install only what the registry offers.
+# series for DEBARCH and their kbuild packages (linux-kbuild-6.1; for 6.12 one per
+# ABI), from the registry and from the .debs in the cache (as "cache <arch>
+# Packages"). Not the cache for x86_64 6.1: the host's apt installs its headers and
+# kbuild, and it can install only what the registry offers.
 nkvm_listing() {
-	local series=${PIN_KABI%-*} names f b n v a
-	series=${series//./\\.}
+	local re names f b n v a
+	case "$PIN_KABI" in
+	*+*) re=${PIN_KABI%.*+*}; re=${re//./\\.}'\.[0-9]+\+'${PIN_KABI##*+} ;;
+	*) re=${PIN_KABI%-*}; re=${re//./\\.}-'[0-9]+' ;;
+	esac
 	mapfile -t names < <(apt-cache "${NKVM_APT_OPTS[@]}" search --names-only \
-		"^linux-(image|headers)-$series-[0-9]+-($KFLAVOUR|common)\$" | awk '{print $1}' | sort -u)
-	local q=(linux-kbuild-6.1)
+		"^linux-(image|headers)-$re-($KFLAVOUR|common)\$" | awk '{print $1}' | sort -u)
+	local q=() k
 	for n in "${names[@]}"; do
-		case "$n" in *-common) q+=("$n") ;; *) q+=("$n:$DEBARCH") ;; esac
+		case "$n" in
+		*-common) k=${n#linux-headers-}; q+=("$n" "$(kbuild_pkg "${k%-common}")") ;;
+		*) q+=("$n:$DEBARCH") ;;
+		esac
 	done
+	q+=("$(kbuild_pkg "$PIN_KABI")")
+	mapfile -t q < <(printf '%s\n' "${q[@]}" | sort -u)
 	apt-cache "${NKVM_APT_OPTS[@]}" madison "${q[@]}" 2>/dev/null || true
-	[ "$ARCH_N" != x86_64 ] || return 0
+	[ "$SYSROOT" = 1 ] || return 0
 	for f in "$NKVM_DEBS"/linux-*.deb; do
 		[ -e "$f" ] || continue
 		b=${f##*/}; b=${b%.deb}
@@ -176,7 +221,7 @@ nkvm_listing() {
 
 # nkvm_resolve: choose from what is offered now (scripts/resolve.py), record it.
 nkvm_resolve() {
-	local rec=$NKVM_CACHE/versions/$ARCH_N out
+	local rec=$NKVM_CACHE/versions/$ARCH_N$NKVM_TAG out
 	[ -r /usr/share/keyrings/debian-archive-keyring.gpg ] && command -v python3 >/dev/null ||
 		"$NKVM_SCRIPTS/deps.sh" base >&2
 	mkdir -p "$NKVM_CACHE/versions"
@@ -263,7 +308,7 @@ apt_fetch_deb() {
 		if [ $tries -ge 2 ]; then
 			cat "$NKVM_APTDIR/download.log" >&2
 			if [ -n "$ver" ]; then
-				[ -n "${ARCH_N:-}" ] && rm -f "$NKVM_CACHE/versions/$ARCH_N"
+				[ -n "${ARCH_N:-}" ] && rm -f "$NKVM_CACHE/versions/$ARCH_N${NKVM_TAG:-}"
 				die "Debian no longer offers $name ($arch) version $ver ($var)." \
 				    "The versions are chosen anew on the next run;" \
 				    "'scripts/fetch.sh avail <arch>' lists what the registry has."

@@ -4,9 +4,13 @@
 # usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw|debug> <out-dir>
 #   debug: x86_64 on make check-debug's kernel; no stock modules (none match it)
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
-#        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko)
+#        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko;
+#                            KVER_SERIES=6.12: build/<arch>-6.12/module/nkvm.ko)
 #        NKVM_INIT_TIMEOUT   seconds the guest gives run.sh (default 240, + 4 per NKVM_RELOADS)
 #        NKVM_RELOADS        passed on to the guest (module_reload_test's cycles) when set
+#        NKVM_PAYLOAD_MODS   x86_64: more modules of the image (paths as in modules.dep,
+#                            e.g. kernel/fs/9p/9p.ko), shipped with their dependencies in
+#                            mods/ with mods/load-order (the package test's 9p and overlay)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,7 +23,7 @@ case "${NKVM_RELOADS:-}" in *[!0-9]*) die "NKVM_RELOADS must be a number, not '$
 [ "$impl" = ours ] || [ "$ARCH_N" = x86_64 ] || die "no stock module to test on $ARCH_N (impl=stock is x86_64 only)"
 
 build=$NKVM_ROOT/build/$ARCH_N
-ko=${NKVM_KO:-$build/module/nkvm.ko}
+ko=${NKVM_KO:-$build$NKVM_TAG/module/nkvm.ko}
 runsh=${NKVM_RUN_SH:-$NKVM_ROOT/tools/testing/selftests/kvm/run_tests.sh}
 [ -f "$runsh" ] || die "missing $runsh (the in-guest test runner)"
 
@@ -56,13 +60,11 @@ fi
 	fi
 } >"$out/env"
 
-if [ "$ARCH_N" = x86_64 ] && [ "$boot" != debug ]; then
-	img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
-	mods=$img/lib/modules/$KREL
-	dep=$mods/modules.dep
-	[ -f "$dep" ] || die "no $dep"
-	mkdir -p "$out/stock"
-	order=()
+# ship DIR PATH...: the image's modules PATH (as in modules.dep) and their
+# dependencies, uncompressed, into DIR, with DIR/load-order (dependencies first).
+ship() {
+	local dir=$1 m b i; shift
+	local order=()
 	add() { # add module path (relative to $mods) and its deps, deps first
 		local m=$1 line d deps=() i
 		for i in "${order[@]+"${order[@]}"}"; do [ "$i" = "$m" ] && return 0; done
@@ -71,20 +73,36 @@ if [ "$ARCH_N" = x86_64 ] && [ "$boot" != debug ]; then
 		for ((i = ${#deps[@]} - 1; i >= 0; i--)); do add "${deps[$i]}"; done
 		order+=("$m")
 	}
-	for m in kvm kvm-amd; do
-		p=$(grep -m1 -oE "^kernel/arch/x86/kvm/$m\.ko(\.xz|\.zst|\.gz)?:" "$dep" | tr -d :) ||
-			die "stock $m.ko not found in $dep"
-		add "$p"
-	done
-	: >"$out/stock/load-order"
+	for m in "$@"; do add "$m"; done
+	mkdir -p "$dir"
+	: >"$dir/load-order"
 	for m in "${order[@]}"; do
 		b=${m##*/}
 		case "$b" in
-		*.ko.xz)  xz -dc "$mods/$m" >"$out/stock/${b%.xz}"; b=${b%.xz} ;;
-		*.ko.zst) zstd -qdc "$mods/$m" >"$out/stock/${b%.zst}"; b=${b%.zst} ;;
-		*.ko.gz)  gzip -dc "$mods/$m" >"$out/stock/${b%.gz}"; b=${b%.gz} ;;
-		*)        cp "$mods/$m" "$out/stock/$b" ;;
+		*.ko.xz)  xz -dc "$mods/$m" >"$dir/${b%.xz}"; b=${b%.xz} ;;
+		*.ko.zst) zstd -qdc "$mods/$m" >"$dir/${b%.zst}"; b=${b%.zst} ;;
+		*.ko.gz)  gzip -dc "$mods/$m" >"$dir/${b%.gz}"; b=${b%.gz} ;;
+		*)        cp "$mods/$m" "$dir/$b" ;;
 		esac
-		echo "$b" >>"$out/stock/load-order"
+		echo "$b" >>"$dir/load-order"
 	done
+}
+
+# a module path of the image, with the compression suffix it has there
+modpath() {
+	grep -m1 -oE "^${1%.ko}\.ko(\.xz|\.zst|\.gz)?:" "$dep" | tr -d : ||
+		die "${1##*/} not found in $dep"
+}
+
+if [ "$ARCH_N" = x86_64 ] && [ "$boot" != debug ]; then
+	img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
+	mods=$img/lib/modules/$KREL
+	dep=$mods/modules.dep
+	[ -f "$dep" ] || die "no $dep"
+	ship "$out/stock" "$(modpath kernel/arch/x86/kvm/kvm.ko)" "$(modpath kernel/arch/x86/kvm/kvm-amd.ko)"
+	if [ -n "${NKVM_PAYLOAD_MODS:-}" ]; then
+		extra=()
+		for m in $NKVM_PAYLOAD_MODS; do extra+=("$(modpath "$m")"); done
+		ship "$out/mods" "${extra[@]}"
+	fi
 fi

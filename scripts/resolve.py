@@ -11,13 +11,16 @@ lines, and picks:
 
   1. the pinned ABI at the pinned package version, if it is offered;
   2. else the pinned ABI at the newest version offered for it;
-  3. else the newest ABI of the same series (6.1.0-N: the largest N);
+  3. else the newest ABI of the same series (6.1.0-N: the largest N;
+     6.12.N+deb12: the largest N);
 
 where a candidate counts only if linux-image-<ABI>-<flavour> and
 linux-headers-<ABI>-<flavour> (for the target architecture) and
-linux-headers-<ABI>-common are all offered at that version, and a
-linux-kbuild-6.1 for the build machine with the same upstream kernel version
-exists.  Among those kbuild revisions the pinned one wins, else the newest.
+linux-headers-<ABI>-common are all offered at that version, and a kbuild
+package for the build machine with the same upstream kernel version exists
+(linux-kbuild-6.1 for the 6.1.0-N ABIs; the 6.12 kernels of Debian 12 name
+theirs after the ABI: linux-kbuild-6.12.N+deb12).  Among those kbuild
+revisions the pinned one wins, else the newest.
 
 usage: resolve.py --arch DEBARCH --flavour F --abi ABI --pkg VER --kbuild VER
                   [--label NAME] [--build-arch amd64] [LISTING...]
@@ -31,8 +34,28 @@ import functools
 import re
 import sys
 
-ABI_RE = re.compile(r'^(\d+\.\d+\.\d+)-(\d+)$')
-KBUILD = 'linux-kbuild-6.1'
+# The two ABI name forms: 6.1.0-56 (series 6.1.0, number 56) and
+# 6.12.118+deb12 (series 6.12.N+deb12, number 118).
+ABI_61 = re.compile(r'^(\d+\.\d+\.\d+)-(\d+)$')
+ABI_DEB = re.compile(r'^(\d+\.\d+)\.(\d+)\+(deb\d+)$')
+
+
+def parse_abi(abi):
+    """(series, number) of an ABI name, or None when it is neither form."""
+    m = ABI_61.match(abi)
+    if m:
+        return m.group(1), int(m.group(2))
+    m = ABI_DEB.match(abi)
+    if m:
+        return '%s.N+%s' % (m.group(1), m.group(3)), int(m.group(2))
+    return None
+
+
+def kbuild_pkg(abi):
+    """The kbuild package that builds modules for ABI."""
+    if '+' in abi:
+        return 'linux-kbuild-' + abi
+    return 'linux-kbuild-' + '.'.join(abi.split('.')[:2])
 
 
 # ---- Debian version ordering (Debian Policy 5.6.12) ----
@@ -130,22 +153,22 @@ class Offer:
         self.image = {}     # abi -> set of versions
         self.headers = {}
         self.common = {}
-        self.kbuild = set()
+        self.kbuild = {}    # kbuild package name -> set of versions
         pre_i, pre_h = 'linux-image-', 'linux-headers-'
         suf = '-' + flavour
         for name, ver, arch in parse_listing(lines):
-            if name == KBUILD:
+            if name.startswith('linux-kbuild-'):
                 if arch in (None, build_arch):
-                    self.kbuild.add(ver)
+                    self.kbuild.setdefault(name, set()).add(ver)
                 continue
             for pre, table in ((pre_i, self.image), (pre_h, self.headers)):
                 if name.startswith(pre) and name.endswith(suf):
                     abi = name[len(pre):-len(suf)]
-                    if ABI_RE.match(abi) and arch in (None, debarch):
+                    if parse_abi(abi) and arch in (None, debarch):
                         table.setdefault(abi, set()).add(ver)
             if name.startswith(pre_h) and name.endswith('-common'):
                 abi = name[len(pre_h):-len('-common')]
-                if ABI_RE.match(abi):
+                if parse_abi(abi):
                     self.common.setdefault(abi, set()).add(ver)
 
     def versions(self, abi):
@@ -153,13 +176,14 @@ class Offer:
         return (self.image.get(abi, set()) & self.headers.get(abi, set()) &
                 self.common.get(abi, set()))
 
-    def kbuilds(self, ver):
-        """linux-kbuild-6.1 versions with the same upstream version as VER."""
+    def kbuilds(self, abi, ver):
+        """Versions of ABI's kbuild package with the upstream version of VER."""
         up = upstream(ver)
-        return {k for k in self.kbuild if upstream(k) == up}
+        return {k for k in self.kbuild.get(kbuild_pkg(abi), ())
+                if upstream(k) == up}
 
     def usable(self, abi):
-        return {v for v in self.versions(abi) if self.kbuilds(v)}
+        return {v for v in self.versions(abi) if self.kbuilds(abi, v)}
 
     def abis(self):
         return set(self.image) | set(self.headers) | set(self.common)
@@ -168,10 +192,11 @@ class Offer:
 def resolve(offer, pin_abi, pin_pkg, pin_kbuild):
     """Return (abi, pkg, kbuild, notes) or raise LookupError."""
     notes = []
-    m = ABI_RE.match(pin_abi)
-    if not m:
-        raise LookupError("pinned ABI '%s' is not of the form X.Y.Z-N" % pin_abi)
-    series = m.group(1)
+    if not parse_abi(pin_abi):
+        raise LookupError("pinned ABI '%s' is not of the form X.Y.Z-N or "
+                          "X.Y.N+debD" % pin_abi)
+    series = parse_abi(pin_abi)[0]
+    kb_name = kbuild_pkg(pin_abi)
 
     if pin_pkg in offer.usable(pin_abi):
         abi, pkg = pin_abi, pin_pkg
@@ -181,29 +206,31 @@ def resolve(offer, pin_abi, pin_pkg, pin_kbuild):
                      % (pin_abi, pin_pkg, pkg))
     else:
         same = [a for a in offer.abis()
-                if ABI_RE.match(a).group(1) == series and offer.usable(a)]
+                if parse_abi(a)[0] == series and offer.usable(a)]
         if not same:
             raise LookupError(
                 'no kernel of series %s is offered with image, headers, common '
                 'headers and a %s of the same upstream version (pinned %s %s; '
                 'offered ABIs: %s; %s: %s)'
-                % (series, KBUILD, pin_abi, pin_pkg,
-                   ' '.join(sorted(offer.abis())) or 'none', KBUILD,
-                   ' '.join(sorted(offer.kbuild)) or 'none'))
-        abi = max(same, key=lambda a: int(ABI_RE.match(a).group(2)))
+                % (series, kb_name, pin_abi, pin_pkg,
+                   ' '.join(sorted(offer.abis())) or 'none', kb_name,
+                   ' '.join(sorted(offer.kbuild.get(kb_name, ()))) or 'none'))
+        abi = max(same, key=lambda a: parse_abi(a)[1])
         pkg = newest(offer.usable(abi))
         why = 'is gone' if not offer.versions(pin_abi) else \
-            'has no %s %s' % (KBUILD, upstream(pin_pkg))
+            'has no %s %s' % (kb_name, upstream(pin_pkg))
         notes.append('kernel ABI %s (%s) %s, using the newest ABI of series '
                      '%s: %s (%s)' % (pin_abi, pin_pkg, why, series, abi, pkg))
 
-    kbs = offer.kbuilds(pkg)
+    kbs = offer.kbuilds(abi, pkg)
     if pin_kbuild in kbs:
         kbuild = pin_kbuild
     else:
         kbuild = newest(kbs)
+        using = kbuild if kbuild_pkg(abi) == kb_name else \
+            '%s %s' % (kbuild_pkg(abi), kbuild)
         notes.append('%s %s is not offered, using %s (upstream %s, as the '
-                     'headers)' % (KBUILD, pin_kbuild, kbuild, upstream(pkg)))
+                     'headers)' % (kb_name, pin_kbuild, using, upstream(pkg)))
     return abi, pkg, kbuild, notes
 
 

@@ -29,6 +29,7 @@
 #include <asm/processor-flags.h>
 
 #include <nkvm/iobus.h>
+#include <nkvm/trace.h>
 
 #include "irqchip.h"
 
@@ -784,6 +785,7 @@ static int emu_string_mmio(struct nkvm_x86_vcpu *xv,
 		return 0;
 	}
 
+	trace_nkvm_mmio(xv->vcpu.vcpu_id, write, addr, size);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = addr;
 	run->mmio.len = size;
@@ -849,6 +851,7 @@ int nkvm_x86_emulate_mmio(struct nkvm_x86_vcpu *xv,
 	}
 	next_rip = nkvm_x86_insn_next_rip(&in);
 
+	trace_nkvm_mmio(xv->vcpu.vcpu_id, op.write, gpa, op.len);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = op.len;

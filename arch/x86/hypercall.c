@@ -29,6 +29,8 @@
 #include <uapi/asm/kvm_para.h>
 #include <uapi/linux/kvm_para.h>
 
+#include <nkvm/trace.h>
+
 #include "irqchip.h"
 
 #define HC_INSN_LEN	3
@@ -139,6 +141,7 @@ int nkvm_x86_hypercall(struct nkvm_x86_vcpu *xv, unsigned int cpl, bool op64)
 		break;
 	}
 out:
+	trace_nkvm_hypercall(xv->vcpu.vcpu_id, nr, a0, a1, a2, a3, ret);
 	regs->rax = op64 ? (u64)ret : (u32)ret;
 	return 1;
 }

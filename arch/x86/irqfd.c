@@ -26,6 +26,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <nkvm/compat.h>
+
 #include "irqfd.h"
 
 struct x86_irqfd {
@@ -261,7 +263,7 @@ void nkvm_x86_irqfd_resample(struct nkvm_x86_vm *xvm, u32 gsi)
 	rcu_read_lock();
 	list_for_each_entry_rcu(f, &irqs->irqfds, node)
 		if (f->resample && f->gsi == gsi)
-			eventfd_signal(f->resample, 1);
+			nkvm_eventfd_signal(f->resample);
 	rcu_read_unlock();
 }
 

@@ -33,6 +33,7 @@
 #define pr_fmt(fmt) "nkvm: " fmt
 
 #include <nkvm/iobus.h>
+#include <nkvm/trace.h>
 
 #include "irqchip.h"
 #include "sregs.h"
@@ -115,7 +116,7 @@ static int svm_probe(void)
 		return -ENODEV;
 
 	rdmsrl(MSR_VM_CR, vm_cr);
-	if (vm_cr & (1ULL << SVM_VM_CR_SVM_DISABLE)) {
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
 		pr_err("AMD SVM is disabled by the firmware (VM_CR.SVMDIS)\n");
 		return -ENODEV;
 	}
@@ -863,6 +864,8 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	if (size != 1 && size != 2 && size != 4)
 		return svm_internal_error(xv, sv, KVM_INTERNAL_ERROR_EMULATION);
+	trace_nkvm_pio(xv->vcpu.vcpu_id, info & SVM_IOIO_TYPE_MASK, info >> 16,
+		       size, info & SVM_IOIO_STR_MASK);
 
 	/* INS/OUTS: the emulator (pio.c); a stray REP on IN/OUT is ignored. */
 	if (info & SVM_IOIO_STR_MASK) {
@@ -948,6 +951,7 @@ static int svm_exit_npf(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 
 	r = svm_npt_fault(&svm_vm(xv->vcpu.vm)->npt, &sv->npt_cache,
 			  xv->vcpu.vm, gpa, info);
+	trace_nkvm_page_fault(xv->vcpu.vcpu_id, gpa, info, r);
 	/*
 	 * -EEXIST: the mapping is there; another vCPU made it after this
 	 * fault. The same fault twice in a row has another cause.
@@ -1435,6 +1439,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 				 (ev->irq_soft ? SVM_EVTINJ_TYPE_SOFT :
 						 SVM_EVTINJ_TYPE_INTR);
 	}
+	trace_nkvm_inject(xv->vcpu.vcpu_id, ctl->event_inj, ctl->event_inj_err);
 
 	if (!ev->nmi_masked)
 		sv->awaiting_iret = false;
@@ -1461,6 +1466,7 @@ static int svm_handle_exit(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 	u64 code = ctl->exit_code | ((u64)ctl->exit_code_hi << 32);
 	struct kvm_run *run = xv->vcpu.run;
 
+	trace_nkvm_exit(xv->vcpu.vcpu_id, code, xv->regs.rip, ctl->exit_info_1, ctl->exit_info_2);
 	if (code == (u64)SVM_EXIT_ERR) {
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;
@@ -1598,6 +1604,7 @@ static int svm_run(struct nkvm_x86_vcpu *xv)
 	}
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	trace_nkvm_entry(xv->vcpu.vcpu_id, sv->vmcb->save.rip);
 
 	svm_load_guest_drs(xv, sv);
 	svm_clgi();

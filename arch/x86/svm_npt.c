@@ -157,14 +157,14 @@ static bool npt_host_huge(struct mm_struct *mm, unsigned long hva,
 	pud = READ_ONCE(*pud_offset(&p4d, hva));
 	if (!pud_present(pud))
 		goto out;
-	if (pud_large(pud)) {
+	if (pud_leaf(pud)) {
 		huge = (pud_flags(pud) & _PAGE_PRESENT) &&
 		       (!writable || pud_write(pud));
 		goto out;
 	}
 	pmd = READ_ONCE(*pmd_offset(&pud, hva));
 	/* pmd_present() is true for PROT_NONE huge PMDs too. */
-	huge = pmd_large(pmd) && (pmd_flags(pmd) & _PAGE_PRESENT) &&
+	huge = pmd_leaf(pmd) && (pmd_flags(pmd) & _PAGE_PRESENT) &&
 	       (!writable || pmd_write(pmd));
 out:
 	local_irq_restore(flags);

@@ -199,6 +199,32 @@ def main():
     except LookupError:
         ok(True, 'an arm64 linux-kbuild-6.1 does not count (it runs on the amd64 host)')
 
+    # ---- Debian 12's 6.12 kernels: ABI 6.12.N+deb12, kbuild named after the ABI ----
+    def k612(n, rev='1~deb12u1'):
+        abi, ver = '6.12.%d+deb12' % n, '6.12.%d-%s' % (n, rev)
+        return kernel(abi, ver, 'amd64') + \
+            ['linux-kbuild-%s | %s | %s amd64 Packages' % (abi, ver, SEC)]
+    ok(resolve.parse_abi('6.12.118+deb12') == ('6.12.N+deb12', 118) and
+       resolve.kbuild_pkg('6.12.118+deb12') == 'linux-kbuild-6.12.118+deb12' and
+       resolve.kbuild_pkg('6.1.0-56') == 'linux-kbuild-6.1',
+       'parse_abi and kbuild_pkg know both ABI forms')
+    t612 = TODAY + k612(117) + k612(118)
+    pins = ('6.12.118+deb12', '6.12.118-1~deb12u1', '6.12.118-1~deb12u1')
+    expect('6.12: pinned present, kept, no note', t612, 'amd64', pins, pins)
+    expect('6.12: pinned ABI gone: the newest 6.12.N+deb12 (119 > 117), kbuild of that ABI',
+           TODAY + k612(117) + k612(119), 'amd64', pins,
+           ('6.12.119+deb12', '6.12.119-1~deb12u1', '6.12.119-1~deb12u1'),
+           ['using the newest ABI of series 6.12.N+deb12: 6.12.119+deb12',
+            'using linux-kbuild-6.12.119+deb12 6.12.119-1~deb12u1'])
+    no_kb = [x for x in t612 if not x.startswith('linux-kbuild-6.12.118')]
+    expect('6.12: an ABI without its own kbuild is skipped (another ABI\'s does not count)',
+           no_kb, 'amd64', pins,
+           ('6.12.117+deb12', '6.12.117-1~deb12u1', '6.12.117-1~deb12u1'),
+           ['has no linux-kbuild-6.12.118+deb12', 'is not offered'])
+    expect('6.12 pins never pick a 6.1 kernel, 6.1 pins never a 6.12 one',
+           t612, 'amd64', ('6.1.0-56', '6.1.192-2', '6.1.192-3'),
+           ('6.1.0-56', '6.1.192-2', '6.1.192-3'))
+
     # ---- the command line ----
     def run(listing, *args):
         return subprocess.run([sys.executable, RESOLVE] + list(args), input=listing,

@@ -9,8 +9,8 @@
 #include <linux/eventfd.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <asm/unaligned.h>
 
+#include <nkvm/compat.h>
 #include <nkvm/iobus.h>
 #include "core.h"
 
@@ -60,7 +60,7 @@ static int nkvm_ioeventfd_write(struct nkvm_io_device *dev,
 		return -EOPNOTSUPP;
 	if (!p->wildcard && nkvm_io_value(val, len) != p->datamatch)
 		return -EOPNOTSUPP;
-	eventfd_signal(p->ctx, 1);
+	nkvm_eventfd_signal(p->ctx);
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <linux/module.h>
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
+#include <linux/notifier.h>
+#include <linux/string.h>
 #include <linux/kvm.h>
 
 #include "core.h"
@@ -98,6 +100,38 @@ static struct miscdevice nkvm_dev = {
 	.fops	= &nkvm_dev_fops,
 };
 
+/*
+ * While nkvm owns /dev/kvm, the stock KVM modules are refused at load. A
+ * stock kvm_amd or kvm_intel that finds the misc minor taken fails in a
+ * way that BUGs the 6.1 kernel (it leaves its syscore ops registered), so
+ * the refusal must come before their init runs: a notifier's error at
+ * MODULE_STATE_COMING stops the load there. The package's modprobe.d file
+ * stops modprobe earlier; this also covers insmod.
+ */
+static const char * const nkvm_stock_modules[] = { "kvm", "kvm_amd", "kvm_intel" };
+
+static int nkvm_module_notify(struct notifier_block *nb, unsigned long state,
+			      void *data)
+{
+	struct module *mod = data;
+	unsigned int i;
+
+	if (state != MODULE_STATE_COMING)
+		return NOTIFY_DONE;
+	for (i = 0; i < ARRAY_SIZE(nkvm_stock_modules); i++) {
+		if (strcmp(mod->name, nkvm_stock_modules[i]))
+			continue;
+		pr_err("refusing to load %s: nkvm owns /dev/kvm (unload nkvm first)\n",
+		       mod->name);
+		return notifier_from_errno(-EBUSY);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nkvm_module_nb = {
+	.notifier_call = nkvm_module_notify,
+};
+
 static int nkvm_probe(void)
 {
 	int r = NKVM_ARCH->hardware_probe();
@@ -132,6 +166,11 @@ static int __init nkvm_init(void)
 	if (r)
 		goto out_stats;
 
+	/* Before /dev/kvm exists: no stock module may find it taken. */
+	r = register_module_notifier(&nkvm_module_nb);
+	if (r)
+		goto out_devices;
+
 	r = misc_register(&nkvm_dev);
 	if (r) {
 		if (r == -EBUSY)
@@ -139,7 +178,7 @@ static int __init nkvm_init(void)
 			       KVM_MINOR);
 		else
 			pr_err("cannot register /dev/kvm: %d\n", r);
-		goto out_devices;
+		goto out_notifier;
 	}
 
 	if (no_hardware)
@@ -150,6 +189,8 @@ static int __init nkvm_init(void)
 			NKVM_ARCH->name, KVM_API_VERSION);
 	return 0;
 
+out_notifier:
+	unregister_module_notifier(&nkvm_module_nb);
 out_devices:
 	nkvm_devices_exit();
 out_stats:
@@ -163,6 +204,7 @@ out_unsetup:
 static void __exit nkvm_exit(void)
 {
 	misc_deregister(&nkvm_dev);
+	unregister_module_notifier(&nkvm_module_nb);
 	nkvm_devices_exit();
 	nkvm_stats_exit();
 	if (!no_hardware && NKVM_ARCH->hardware_unsetup)
@@ -174,4 +216,6 @@ module_init(nkvm_init);
 module_exit(nkvm_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("nkvm developers <dev@nkvm.invalid>");
 MODULE_DESCRIPTION("nkvm: a KVM-compatible hypervisor (/dev/kvm, API 12)");
+MODULE_VERSION(NKVM_VERSION);

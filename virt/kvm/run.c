@@ -8,6 +8,8 @@
 #include <linux/signal.h>
 #include <linux/uaccess.h>
 
+#include <nkvm/trace.h>
+
 #include "core.h"
 
 long nkvm_vcpu_set_signal_mask(struct nkvm_vcpu *vcpu, void __user *argp)
@@ -132,5 +134,6 @@ long nkvm_vcpu_run(struct nkvm_vcpu *vcpu, unsigned long arg)
 	if (NKVM_ARCH->vcpu_run_end)
 		NKVM_ARCH->vcpu_run_end(vcpu);
 	nkvm_sigset_deactivate(vcpu);
+	trace_nkvm_userspace_exit(vcpu->vcpu_id, vcpu->run->exit_reason, r);
 	return r;
 }

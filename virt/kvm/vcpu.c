@@ -10,6 +10,8 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
+#include <nkvm/compat.h>
+
 #include "core.h"
 
 unsigned long nkvm_vcpu_mmap_size(void)
@@ -45,7 +47,7 @@ static int nkvm_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 	    pages > vcpu->nr_mmap_pages - vma->vm_pgoff)
 		return -EINVAL;
 
-	vma->vm_flags |= VM_DONTEXPAND;
+	nkvm_vma_set_flags(vma, VM_DONTEXPAND);
 	vma->vm_ops = &nkvm_vcpu_vm_ops;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
+#include <nkvm/compat.h>
 #include <nkvm/device.h>
 
 struct nkvm_vfio_group {
@@ -84,12 +85,12 @@ static int nkvm_vfio_group_del(struct nkvm_vfio *kv, int fd)
 	int r = -ENOENT;
 
 	f = fdget(fd);
-	if (!f.file)
+	if (!nkvm_fd_file(f))
 		return -EBADF;
 
 	mutex_lock(&kv->lock);
 	list_for_each_entry(g, &kv->groups, node) {
-		if (g->file != f.file)
+		if (g->file != nkvm_fd_file(f))
 			continue;
 		list_del(&g->node);
 		fput(g->file);
