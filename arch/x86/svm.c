@@ -1687,4 +1687,6 @@ const struct nkvm_x86_vendor nkvm_svm_vendor = {
 	.complete_exit		= svm_complete_exit,
 	.init_vcpu		= svm_init_vcpu,
 	.run			= svm_run,
+	/* AMD reserves MCG_CAP bits 63:9: a guest keeps 8:0, as stock's SVM. */
+	.mcg_cap_bits		= 0x1ff,
 };
