@@ -18,7 +18,7 @@
 #include <asm/debugreg.h>
 #include <asm/irq_vectors.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 
 /*
  * An external interrupt from userspace's PIC, as stock: queued for the

@@ -31,7 +31,7 @@
 
 #include <nkvm/trace.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 
 #define HC_INSN_LEN	3
 #define HC_BROADCAST	0xff

@@ -22,7 +22,7 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 #include "sregs.h"
 
 #include <uapi/asm/kvm_para.h>

@@ -13,7 +13,7 @@
 #include <asm/tsc.h>
 
 #include <nkvm/arch_ops.h>
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 #include "x86.h"
 #include "sregs.h"
 

@@ -35,7 +35,7 @@
 #include <nkvm/iobus.h>
 #include <nkvm/trace.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 #include "sregs.h"
 #include "svm.h"
 
