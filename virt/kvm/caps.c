@@ -21,6 +21,7 @@ enum nkvm_cap_kind {
 	NKVM_CAP_COALESCED_PAGE,	/* the ring's page, 0: none */
 	NKVM_CAP_COALESCED,		/* 1 iff there is a ring */
 	NKVM_CAP_SYNC_REGS,		/* the arch's sets, if it runs guests */
+	NKVM_CAP_VM_ATTR,		/* 1 iff the arch has VM attributes */
 };
 
 static const struct {
@@ -47,6 +48,7 @@ static const struct {
 	{ KVM_CAP_COALESCED_PIO,		NKVM_CAP_COALESCED },
 	{ KVM_CAP_SYNC_REGS,			NKVM_CAP_SYNC_REGS },
 	{ KVM_CAP_BINARY_STATS_FD,		NKVM_CAP_ONE },
+	{ KVM_CAP_VM_ATTRIBUTES,		NKVM_CAP_VM_ATTR },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
@@ -77,6 +79,8 @@ static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
 		return !!ops->coalesced_mmio_page;
 	case NKVM_CAP_SYNC_REGS:
 		return nkvm_runs_guests() ? ops->sync_regs : 0;
+	case NKVM_CAP_VM_ATTR:
+		return !!ops->vm_attr;
 	}
 	return 0;
 }
