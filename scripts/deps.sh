@@ -1,6 +1,6 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|base|x86|arm64|s390|bench|debug]...
+# usage: scripts/deps.sh [all|base|x86|arm64|s390|hercules|bench|debug]...
 #   (default: all; base: only what every script needs; bench: make bench's plot;
 #   debug: building the debug kernel). The x86_64 kernel headers are not here:
 #   scripts/fetch.sh kdir installs them at the version chosen for the run.
@@ -11,7 +11,9 @@ common=(make gcc libc6-dev python3 cpio kmod busybox-static xz-utils gzip
 	sparse dwarves debian-archive-keyring util-linux coreutils)
 x86=(qemu-system-x86 ipxe-qemu)
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
-s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
+s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross hercules)
+# Hercules 3.13: s390 with SIE (scripts/boot.sh --hercules)
+hercules=(hercules)
 bench=(python3-matplotlib)
 debug=(flex bison bc libelf-dev libssl-dev linux-source-6.1)
 
@@ -24,9 +26,10 @@ for a in "$@"; do
 	x86|x86_64|amd64) want+=("${x86[@]}") ;;
 	arm64|aarch64) want+=("${arm64[@]}") ;;
 	s390|s390x) want+=("${s390[@]}") ;;
+	hercules) want+=("${hercules[@]}") ;;
 	bench) want+=("${bench[@]}") ;;
 	debug) want+=("${debug[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, bench or debug)" ;;
+	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, hercules, bench or debug)" ;;
 	esac
 done
 
