@@ -1,12 +1,15 @@
 #!/bin/bash
 # nkvm: the whole test run (`make check`).
-#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64, s390
-#   KVM_IMPL=stock host checks, then the x86_64 boot against the stock kvm/kvm-amd modules
+#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64,
+#                  s390 (QEMU, no SIE), s390 sie (Hercules)
+#   KVM_IMPL=stock host checks, then the same tests against the stock modules: x86_64
+#                  (kvm/kvm-amd) and s390 sie (kvm.ko under Hercules)
 # Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   KVER_SERIES=6.12  the same against Debian 12's 6.12 kernel: x86_64 only (logs in
 #                     build/check-6.12/, the module in build/x86_64-6.12/)
 # Logs: build/check/. Env: NKVM_CACHE, NKVM_BOOT_TIMEOUT, NKVM_CHECK_ARCHES (default
-# "x86_64 arm64 s390"; x86_64 for 6.12).
+# "x86_64 arm64 s390"; x86_64 for 6.12), NKVM_CHECK_HERCULES=0 (leave out the
+# Hercules boots, 1-2 min each).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$NKVM_ROOT"
@@ -161,6 +164,7 @@ boot() {
 	fi
 	local nohw=() try
 	[ "$bt" = nohw ] && nohw=(--nohw)
+	[ "$bt" = sie ] && nohw=(--hercules)
 	t=$SECONDS
 	# A guest kernel that dies (the stock kvm-amd under TCG hangs now and
 	# then) is booted once more; the dead run's log is kept and named.
@@ -176,23 +180,28 @@ boot() {
 	scripts/parse.py --label "$label" --counts "$dir/counts" "$dir/console.log" || true
 	add_counts "$dir/counts"
 	if [ $rc -eq 124 ]; then
-		F=$((F + 1)); echo "[$label] not ok - emulator timed out after ${NKVM_BOOT_TIMEOUT:-$NKVM_BOOT_TIMEOUT_DEFAULT} s"
+		F=$((F + 1)); echo "[$label] not ok - emulator timed out: $(grep -m1 '^NKVM-BOOT: killed' "$dir/console.log" | sed 's/^NKVM-BOOT: //')"
 	elif [ $rc -ne 0 ]; then
 		F=$((F + 1)); echo "[$label] not ok - emulator exit status $rc"; showlog "$dir.boot.err"
 	fi
 }
 
 has_arch() { case " $arches " in *" $1 "*) return 0 ;; esac; return 1; }
+# s390 with SIE runs only under Hercules (Documentation/testing.md).
+hercules=${NKVM_CHECK_HERCULES:-1}
 if [ "$impl" = stock ]; then
 	has_arch x86_64 && boot x86_64 stock main
+	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 stock sie; fi
 	echo
-	echo "# KVM_IMPL=stock: arm64 and s390 not booted (no stock module to test there:"
-	echo "#   arm64 KVM is built into the kernel, s390 has no SIE under QEMU TCG)"
+	echo "# KVM_IMPL=stock: arm64 not booted (its KVM is built into the kernel), s390 only"
+	echo "#   under Hercules (no SIE under QEMU TCG)"
 else
 	if has_arch x86_64; then boot x86_64 ours main; boot x86_64 ours nohw; fi
 	has_arch arm64 && boot arm64 ours main
 	has_arch s390 && boot s390 ours main
+	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 ours sie; fi
 fi
+[ "$hercules" != 0 ] || ! has_arch s390 || echo "# NKVM_CHECK_HERCULES=0: the s390 Hercules boot left out"
 
 # ---------------------------------------------------------------- package
 # The DKMS package, installed, used and purged in a guest (6.1: DKMS there needs
