@@ -344,3 +344,46 @@ with_cache_lock() {
 	exec {_nkvm_lockfd}>&-
 	return $rc
 }
+
+# ---- kernels built from Debian's linux-source-6.1 (debug-kernel.sh, guest-kernel.sh) ----
+
+# linux_source: install linux-source-6.1 and the kernel build tools when missing, and
+# unpack the source once per version; sets LSRC_VER (the package version) and LSRC
+# ($NKVM_CACHE/<version>/linux-source, shared by every kernel built from it).
+linux_source() {
+	local tarball=/usr/src/linux-source-6.1.tar.xz
+	"$NKVM_SCRIPTS/deps.sh" debug >&2
+	[ -f "$tarball" ] || die "linux-source-6.1 is installed but $tarball is missing"
+	LSRC_VER=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	LSRC=$NKVM_CACHE/$LSRC_VER/linux-source
+	[ -f "$LSRC/.ok" ] || with_cache_lock _linux_source_unpack "$tarball"
+}
+
+_linux_source_unpack() {
+	[ ! -f "$LSRC/.ok" ] || return 0
+	note "unpacking $1"
+	rm -rf "$LSRC"; mkdir -p "$LSRC"
+	tar -xf "$1" -C "$LSRC" --strip-components=1
+	touch "$LSRC/.ok"
+}
+
+# kconfig_check FRAGMENT CONFIG LABEL: did every line of FRAGMENT survive into CONFIG?
+# "CONFIG_X=v" must be there as is, "# CONFIG_X is not set" must not be set to anything
+# (a dependency that is off drops an option silently). Says which did not; status 1 then.
+kconfig_check() {
+	local frag=$1 cfg=$2 label=$3 line sym bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$cfg" || {
+				echo "nkvm: $label: wanted $line, got: $(grep "^${line%%=*}=" "$cfg" || echo unset)" >&2
+				bad=1; } ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			! grep -q "^$sym=" "$cfg" || {
+				echo "nkvm: $label: wanted $sym unset, got: $(grep "^$sym=" "$cfg")" >&2
+				bad=1; } ;;
+		esac
+	done <"$frag"
+	return $bad
+}
