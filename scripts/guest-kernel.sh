@@ -1,0 +1,66 @@
+#!/bin/bash
+# nkvm: build (once) and cache the small x86_64 kernel that QEMU boots inside the
+# test VM (the L2 guest of make demo and make check-qemu), from Debian's
+# linux-source-6.1 with scripts/guest-kernel.config on top of allnoconfig.
+# usage: scripts/guest-kernel.sh [--rebuild]
+#   Prints the cache dir, which holds
+#     bzImage     the L2 kernel
+#     config      its .config
+#     build.log   the output of the build, build.seconds its wall time
+# Cache: $NKVM_CACHE/<linux-source-6.1 version>/guest-kernel-<hash>/, where <hash>
+# covers scripts/guest-kernel.config and $recipe below (bump it when the way the
+# kernel is built changes); reused while complete (.ok). About 8 min on 2 cores,
+# under `nice` so that it does not starve emulators running meanwhile.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+rebuild=0
+case "${1:-}" in
+--rebuild) rebuild=1 ;;
+"") ;;
+*) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
+esac
+
+frag=$NKVM_SCRIPTS/guest-kernel.config
+linux_source
+recipe=1
+hash=$( (cat "$frag"; echo "recipe $recipe") | sha256sum | cut -c1-12)
+dir=$NKVM_CACHE/$LSRC_VER/guest-kernel-$hash
+
+[ $rebuild -eq 0 ] || rm -rf "$dir"
+if [ -f "$dir/.ok" ]; then
+	echo "$dir"
+	exit 0
+fi
+
+# One build at a time per config (make demo and make check-qemu may both ask).
+mkdir -p "$NKVM_CACHE/$LSRC_VER"
+exec {lockfd}>"$NKVM_CACHE/$LSRC_VER/.guest-kernel-$hash.lock"
+flock "$lockfd"
+if [ -f "$dir/.ok" ]; then
+	echo "$dir"
+	exit 0
+fi
+
+rm -rf "$dir"; mkdir -p "$dir/build"
+log=$dir/build.log
+jobs=$(nproc 2>/dev/null || echo 2)
+kmake() { nice -n 19 make -C "$LSRC" O="$dir/build" ARCH=x86_64 -j"$jobs" "$@"; }
+
+note "configuring the L2 guest kernel ($dir)"
+KCONFIG_ALLCONFIG=$frag kmake allnoconfig >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "allnoconfig failed"; }
+kconfig_check "$frag" "$dir/build/.config" "guest kernel" ||
+	die "the guest kernel config lost options (a dependency is off); see $frag"
+
+note "building the L2 guest kernel (bzImage; about 8 min on 2 cores)"
+t=$SECONDS
+kmake bzImage >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "guest kernel build failed (log: $log)"; }
+secs=$((SECONDS - t))
+cp "$dir/build/arch/x86/boot/bzImage" "$dir/bzImage"
+cp "$dir/build/.config" "$dir/config"
+echo "$secs" >"$dir/build.seconds"
+note "guest kernel built in $secs s ($(kmake -s kernelrelease 2>/dev/null), $(stat -c %s "$dir/bzImage") bytes)"
+# The objects are not needed again (a config change builds anew).
+rm -rf "$dir/build"
+touch "$dir/.ok"
+echo "$dir"
