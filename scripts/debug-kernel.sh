@@ -33,25 +33,9 @@ if [ -f "$dir/.ok" ]; then
 	exit 0
 fi
 
-rm -rf "$dir"; mkdir -p "$dir/build"
-log=$dir/build.log
-jobs=$(nproc 2>/dev/null || echo 2)
-kmake() { nice -n 19 make -C "$LSRC" O="$dir/build" ARCH=x86_64 -j"$jobs" "$@"; }
-
-note "configuring the debug kernel ($dir)"
-KCONFIG_ALLCONFIG=$frag kmake allnoconfig >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "allnoconfig failed"; }
-kconfig_check "$frag" "$dir/build/.config" "debug kernel" ||
-	die "the debug kernel config lost options (a dependency is off); see $frag"
-
-note "building the debug kernel (bzImage + modules_prepare; about 20-40 min on 2 cores)"
-t=$SECONDS
-kmake bzImage modules_prepare >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "debug kernel build failed (log: $log)"; }
-secs=$((SECONDS - t))
+kernel_build "debug kernel" "$frag" "$dir" "about 20-40 min on 2 cores" bzImage modules_prepare
 # External modules resolve symbols against Module.symvers; with only vmlinux built
 # that is vmlinux's own list.
 cp "$dir/build/vmlinux.symvers" "$dir/build/Module.symvers"
-cp "$dir/build/arch/x86/boot/bzImage" "$dir/bzImage"
-echo "$secs" >"$dir/build.seconds"
-note "debug kernel built in $secs s ($(kmake -s kernelrelease 2>/dev/null))"
 touch "$dir/.ok"
 echo "$dir"

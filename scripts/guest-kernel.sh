@@ -42,24 +42,8 @@ if [ -f "$dir/.ok" ]; then
 	exit 0
 fi
 
-rm -rf "$dir"; mkdir -p "$dir/build"
-log=$dir/build.log
-jobs=$(nproc 2>/dev/null || echo 2)
-kmake() { nice -n 19 make -C "$LSRC" O="$dir/build" ARCH=x86_64 -j"$jobs" "$@"; }
-
-note "configuring the L2 guest kernel ($dir)"
-KCONFIG_ALLCONFIG=$frag kmake allnoconfig >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "allnoconfig failed"; }
-kconfig_check "$frag" "$dir/build/.config" "guest kernel" ||
-	die "the guest kernel config lost options (a dependency is off); see $frag"
-
-note "building the L2 guest kernel (bzImage; about 8 min on 2 cores)"
-t=$SECONDS
-kmake bzImage >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "guest kernel build failed (log: $log)"; }
-secs=$((SECONDS - t))
-cp "$dir/build/arch/x86/boot/bzImage" "$dir/bzImage"
+kernel_build "L2 guest kernel" "$frag" "$dir" "about 6-8 min on 2 cores" bzImage
 cp "$dir/build/.config" "$dir/config"
-echo "$secs" >"$dir/build.seconds"
-note "guest kernel built in $secs s ($(kmake -s kernelrelease 2>/dev/null), $(stat -c %s "$dir/bzImage") bytes)"
 # The objects are not needed again (a config change builds anew).
 rm -rf "$dir/build"
 touch "$dir/.ok"

@@ -387,3 +387,32 @@ kconfig_check() {
 	done <"$frag"
 	return $bad
 }
+
+# kernel_build LABEL FRAGMENT DIR HOW-LONG TARGETS...: configure DIR/build from
+# $LSRC (linux_source) with allnoconfig and FRAGMENT forced, every line of which must
+# survive; build TARGETS under nice; copy the bzImage to DIR. The output goes to
+# DIR/build.log, the wall time of the build to DIR/build.seconds.
+kernel_build() {
+	local label=$1 frag=$2 dir=$3 how_long=$4 log t secs
+	shift 4
+	rm -rf "$dir"; mkdir -p "$dir/build"
+	log=$dir/build.log
+	note "configuring the $label ($dir)"
+	KCONFIG_ALLCONFIG=$frag _kmake "$dir" allnoconfig >"$log" 2>&1 ||
+		{ tail -n 30 "$log" >&2; die "allnoconfig failed for the $label"; }
+	kconfig_check "$frag" "$dir/build/.config" "$label" ||
+		die "the $label config lost options (a dependency is off); see $frag"
+	note "building the $label ($*; $how_long)"
+	t=$SECONDS
+	_kmake "$dir" "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "$label build failed (log: $log)"; }
+	secs=$((SECONDS - t))
+	cp "$dir/build/arch/x86/boot/bzImage" "$dir/bzImage"
+	echo "$secs" >"$dir/build.seconds"
+	note "$label built in $secs s ($(_kmake "$dir" -s kernelrelease 2>/dev/null))"
+}
+
+_kmake() {
+	local dir=$1
+	shift
+	nice -n 19 make -C "$LSRC" O="$dir/build" ARCH=x86_64 -j"$(nproc 2>/dev/null || echo 2)" "$@"
+}
