@@ -416,3 +416,9 @@ _kmake() {
 	shift
 	nice -n 19 make -C "$LSRC" O="$dir/build" ARCH=x86_64 -j"$(nproc 2>/dev/null || echo 2)" "$@"
 }
+
+# build_x86_module LOG: make nkvm.ko for x86_64 (output to LOG); status 0 when it built.
+build_x86_module() {
+	make -j"$(nproc 2>/dev/null || echo 2)" ARCH=x86_64 >"$1" 2>&1 &&
+		[ -f "$NKVM_ROOT/build/x86_64/module/nkvm.ko" ]
+}
