@@ -75,6 +75,8 @@ if [ -n "$msg" ] || [ ! -f $H/tmp/w/qemu-rows.sh ]; then
 	finish
 fi
 
+# loopback: migration over 127.0.0.1, and QEMU's user network needs it
+ip link set lo up
 NKVM_ROWS=
 # shellcheck disable=SC2013 # words, not lines
 for a in $(cat /proc/cmdline); do
