@@ -89,12 +89,9 @@ run_impl() {
 	local impl=$1 dir=$out/$1 res=$out/results-$1 boot left log rc t r
 	mkdir -p "$dir"
 	: >"$res"
-	if [ "$impl" = ours ]; then
-		if ! make -j"$(nproc 2>/dev/null || echo 2)" ARCH=x86_64 >"$dir/build.log" 2>&1 ||
-		   [ ! -f build/x86_64/module/nkvm.ko ]; then
-			echo "# ours: nkvm.ko does not build (log: $dir/build.log); not booted"
-			return 0
-		fi
+	if [ "$impl" = ours ] && ! build_x86_module "$dir/build.log"; then
+		echo "# ours: nkvm.ko does not build (log: $dir/build.log); not booted"
+		return 0
 	fi
 	NKVM_RUN_SH=$NKVM_SCRIPTS/guest/qemu-run.sh NKVM_PAYLOAD_MODULES=$modules9p \
 	NKVM_INIT_TIMEOUT=$((12 * row_tmo + 120)) \

@@ -106,11 +106,13 @@ secs_to() {
 	awk -v a="${Q0[$1]}" -v b="$t" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'
 }
 
-# why NAME: what went wrong, from QEMU's own messages (or the lack of output).
+# why NAME: what went wrong, from QEMU's own messages, its warnings only when it
+# printed nothing else (or the lack of output).
 why() {
-	local m
-	m=$(grep -E 'qemu-system-x86_64:|KVM internal|KVM: |emulation failure|NKVM-L2-KMSG|NKVM-L2-ERROR' \
-		"$R/$1.log" | cut -d' ' -f2- | head -n 4 | tr '\n' '|' | cut -c1-400)
+	local m re='qemu-system-x86_64:|KVM internal|KVM: |emulation failure|NKVM-L2-KMSG|NKVM-L2-ERROR'
+	m=$(grep -E "$re" "$R/$1.log" | grep -v ' warning: ' | cut -d' ' -f2- | head -n 4 |
+		tr '\n' '|' | cut -c1-400)
+	[ -n "$m" ] || m=$(grep -E "$re" "$R/$1.log" | cut -d' ' -f2- | head -n 4 | tr '\n' '|' | cut -c1-400)
 	[ -n "$m" ] || m="no message; last line: $(tail -n1 "$R/$1.log" | cut -d' ' -f2- | cut -c1-160)"
 	echo "$m"
 }
