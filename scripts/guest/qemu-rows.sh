@@ -165,7 +165,11 @@ boot_row() {
 		;;
 	esac
 	local info
-	info="cpus=$(field q NKVM-L2-NCPU) clock=$(field q NKVM-L2-CLOCKSOURCE) ticks=$(field q NKVM-L2-TICKS | cut -d' ' -f1)"
+	info="cpus=$(field q NKVM-L2-NCPU) clock=$(field q NKVM-L2-CLOCKSOURCE)"
+	v=$(field q NKVM-L2-TICKS | cut -d' ' -f1)
+	[ -z "$v" ] || info="$info ticks/s=$v"
+	v=$(field q NKVM-L2-NET)
+	[ -z "$v" ] || info="$info received=${v#* } bytes"
 	if [ -z "$bad" ]; then
 		result "$row" PASS "$user" "$info"
 	else
