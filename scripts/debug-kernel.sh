@@ -13,21 +13,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rebuild=0
-case "${1:-}" in
---rebuild) rebuild=1 ;;
-"") ;;
-*) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
-esac
+rebuild_opt "$@"
 
 frag=$NKVM_SCRIPTS/debug-kernel.config
 
 linux_source
 recipe=1
-hash=$( (cat "$frag"; echo "recipe $recipe") | sha256sum | cut -c1-12)
-dir=$NKVM_CACHE/$LSRC_VER/debug-kernel-$hash
+dir=$(kernel_dir debug-kernel "$frag" $recipe)
 
-if [ $rebuild -eq 1 ]; then rm -rf "$dir"; fi
+[ "$REBUILD" -eq 0 ] || rm -rf "$dir"
 if [ -f "$dir/.ok" ]; then
 	echo "$dir"
 	exit 0

@@ -14,20 +14,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rebuild=0
-case "${1:-}" in
---rebuild) rebuild=1 ;;
-"") ;;
-*) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
-esac
+rebuild_opt "$@"
 
 frag=$NKVM_SCRIPTS/guest-kernel.config
 linux_source
 recipe=1
-hash=$( (cat "$frag"; echo "recipe $recipe") | sha256sum | cut -c1-12)
-dir=$NKVM_CACHE/$LSRC_VER/guest-kernel-$hash
+dir=$(kernel_dir guest-kernel "$frag" $recipe)
 
-[ $rebuild -eq 0 ] || rm -rf "$dir"
+[ "$REBUILD" -eq 0 ] || rm -rf "$dir"
 if [ -f "$dir/.ok" ]; then
 	echo "$dir"
 	exit 0
@@ -35,7 +29,7 @@ fi
 
 # One build at a time per config (make demo and make check-qemu may both ask).
 mkdir -p "$NKVM_CACHE/$LSRC_VER"
-exec {lockfd}>"$NKVM_CACHE/$LSRC_VER/.guest-kernel-$hash.lock"
+exec {lockfd}>"$dir.lock"
 flock "$lockfd"
 if [ -f "$dir/.ok" ]; then
 	echo "$dir"

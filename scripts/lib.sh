@@ -388,6 +388,23 @@ kconfig_check() {
 	return $bad
 }
 
+# rebuild_opt "$@": the one option of the scripts that build into the cache,
+# --rebuild (sets REBUILD=1); anything else is a usage error.
+rebuild_opt() {
+	REBUILD=0
+	case "${1:-}" in
+	--rebuild) REBUILD=1 ;;
+	"") ;;
+	*) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
+	esac
+}
+
+# kernel_dir NAME FRAGMENT RECIPE: the cache dir of a kernel built from linux-source
+# with FRAGMENT (linux_source first): $NKVM_CACHE/<version>/NAME-<hash of both>.
+kernel_dir() {
+	echo "$NKVM_CACHE/$LSRC_VER/$1-$( (cat "$2"; echo "recipe $3") | sha256sum | cut -c1-12)"
+}
+
 # kernel_build LABEL FRAGMENT DIR HOW-LONG TARGETS...: configure DIR/build from
 # $LSRC (linux_source) with allnoconfig and FRAGMENT forced, every line of which must
 # survive; build TARGETS under nice; copy the bzImage to DIR. The output goes to
