@@ -180,10 +180,20 @@ boot_row() {
 # qmp SOCKET ARGS...: scripts/guest/qmp.py with the host's python.
 qmp() { /usr/bin/python3 $W/qmp.py "$@"; }
 
+# dst_state: where the incoming guest is (run state, vCPU registers), into
+# $R/dst.state for a restore that printed nothing; its first line for the detail.
+dst_state() {
+	{
+		qmp "$R/dst.qmp" query-status
+		qmp "$R/dst.qmp" human-monitor-command '{"command-line": "info registers"}' | tr -d '\r'
+	} >"$R/dst.state" 2>&1
+	echo "destination: $(head -n1 "$R/dst.state")"
+}
+
 # savevm: boot with a counter, migrate it to a file, quit; start a new QEMU from
 # the file: the count goes on from where it was (no reset, no reboot).
 savevm_row() {
-	local row=$1 user last first max rc out
+	local row=$1 user last first max rc out state=""
 	qemu_start src counter "$ROW_TIMEOUT" -M pc -qmp "unix:$R/src.qmp,server=on,wait=off"
 	if ! wait_log src 'NKVM-L2-COUNT 5' "$ROW_TIMEOUT"; then
 		qemu_wait src 1
@@ -200,9 +210,11 @@ savevm_row() {
 		return
 	fi
 	last=$(field src NKVM-L2-COUNT last)
-	qemu_start dst counter "$ROW_TIMEOUT" -M pc -incoming "exec:cat /tmp/nkvm-state"
+	qemu_start dst counter "$ROW_TIMEOUT" -M pc -incoming "exec:cat /tmp/nkvm-state" \
+		-qmp "unix:$R/dst.qmp,server=on,wait=off"
 	rc=0
-	wait_log dst "NKVM-L2-COUNT $((last + 3))" 120 || rc=$?
+	wait_log dst "NKVM-L2-COUNT $((last + 3))" 60 || rc=$?
+	[ $rc -eq 0 ] || state=$(dst_state)
 	qemu_wait dst 0
 	rm -f /tmp/nkvm-state
 	first=$(field dst NKVM-L2-COUNT)
@@ -212,7 +224,7 @@ savevm_row() {
 	if grep -q NKVM-L2-USERSPACE "$R/dst.log"; then
 		result "$row" FAIL "$user" "$info; the restored guest booted anew"
 	elif [ $rc -ne 0 ] || [ -z "$first" ] || [ "$first" -lt "$last" ] || [ "$max" -lt $((last + 3)) ]; then
-		result "$row" FAIL "$user" "$info; $(why dst)"
+		result "$row" FAIL "$user" "$info; ${state:-} $(why dst)"
 	else
 		result "$row" PASS "$user" "$info"
 	fi
@@ -222,7 +234,8 @@ savevm_row() {
 # forth; every sum the destination computes must be the source's first one.
 migrate_row() {
 	local row=$1 user port=4444 rc out sum bad="" n
-	qemu_start dst mem "$MIG_TIMEOUT" -M pc -incoming "tcp:127.0.0.1:$port"
+	qemu_start dst mem "$MIG_TIMEOUT" -M pc -incoming "tcp:127.0.0.1:$port" \
+		-qmp "unix:$R/dst.qmp,server=on,wait=off"
 	qemu_start src mem "$MIG_TIMEOUT" -M pc -qmp "unix:$R/src.qmp,server=on,wait=off"
 	if ! wait_log src 'NKVM-L2-MEMROUND 2 ' "$ROW_TIMEOUT"; then
 		qemu_wait src 1; qemu_wait dst 0
@@ -248,10 +261,10 @@ migrate_row() {
 	[ $rc -ne 0 ] || { sleep 1; local end=$((SECONDS + 60))
 		while [ "$(grep -c NKVM-L2-MEMROUND "$R/dst.log")" -lt 3 ] && [ $SECONDS -lt $end ] &&
 			kill -0 "${QPID[dst]}" 2>/dev/null; do sleep 0.5; done; }
-	qemu_wait dst 0
 	local got
 	got=$(grep -E '^[0-9]+ NKVM-L2-MEMROUND' "$R/dst.log" | cut -d' ' -f3-)
-	[ -n "$got" ] || bad="no round on the destination: $(why dst);"
+	[ -n "$got" ] || bad="no round on the destination: $(dst_state) $(why dst);"
+	qemu_wait dst 0
 	while read -r r st s; do
 		[ -n "$r" ] || continue
 		[ "$s" = "$sum" ] && [ "$st" = ok ] || bad="$bad round $r sum $s, want $sum;"

@@ -3,7 +3,7 @@
 """nkvm: a small QMP client for make check-qemu's rows (runs inside the test VM).
 
 usage: qmp.py SOCKET COMMAND [JSON-ARGUMENTS]
-         run one QMP command, print its answer
+         run one QMP command, print its answer (JSON; text as it is)
        qmp.py SOCKET migrate URI [--set NAME=VALUE]... [--wait SECONDS] [--quit]
          set migration parameters, start the migration, and with --wait poll
          query-migrate until it is completed (exit 0) or failed/cancelled/timed out
@@ -115,7 +115,9 @@ def main(argv):
     if argv[2] == "migrate":
         return migrate(q, argv[3], argv[4:])
     args = json.loads(argv[3]) if len(argv) > 3 else None
-    print(json.dumps(q.cmd(argv[2], args)))
+    ans = q.cmd(argv[2], args)
+    # a monitor command's text as it is, anything else as JSON
+    print(ans if isinstance(ans, str) else json.dumps(ans))
     return 0
 
 
