@@ -183,6 +183,7 @@ qmp() { /usr/bin/python3 $W/qmp.py "$@"; }
 # dst_state: where the incoming guest is (run state, vCPU registers), into
 # $R/dst.state for a restore that printed nothing; its first line for the detail.
 dst_state() {
+	kill -0 "${QPID[dst]}" 2>/dev/null || { echo "destination: QEMU exited"; return; }
 	{
 		qmp "$R/dst.qmp" query-status
 		qmp "$R/dst.qmp" human-monitor-command '{"command-line": "info registers"}' | tr -d '\r'
@@ -201,6 +202,9 @@ savevm_row() {
 		return
 	fi
 	user=$(secs_to src NKVM-L2-USERSPACE)
+	# the vCPU state the destination will be given, for when it refuses it
+	qmp "$R/src.qmp" human-monitor-command '{"command-line": "info registers"}' |
+		tr -d '\r' >"$R/src.regs" 2>&1
 	rc=0
 	out=$(qmp "$R/src.qmp" migrate "exec:cat > /tmp/nkvm-state" --wait "$MIG_TIMEOUT" --quit 2>&1) || rc=$?
 	echo "$out" >"$R/src.qmp.log"
