@@ -38,6 +38,8 @@ declare -A what=(
 	[migrate]="-M pc: live migration over loopback TCP while the guest copies 16 MiB"
 	[demo]="make demo: -M pc with the disk (then kernel-irqchip=off if QEMU cannot start it)"
 )
+# The test VM runs Debian's 6.1 kernel (the 6.12 series is not set up here).
+export KVER_SERIES=6.1
 impls=${NKVM_QEMU_IMPLS:-stock ours}
 rows=${NKVM_QEMU_ROWS:-$all_rows}
 for r in $rows; do [ -n "${what[$r]:-}" ] || die "NKVM_QEMU_ROWS: unknown row '$r' (rows: $all_rows)"; done
@@ -81,7 +83,7 @@ qemu_workdir() {
 }
 
 # The 9p modules the test VM needs (stock modules of its kernel), see qemu-run.sh.
-modules9p="kernel/drivers/virtio/virtio_pci kernel/net/9p/9pnet_virtio kernel/fs/9p/9p"
+modules9p="kernel/drivers/virtio/virtio_pci.ko kernel/net/9p/9pnet_virtio.ko kernel/fs/9p/9p.ko"
 
 # run_impl IMPL: payload, then boots until every row has a result.
 # results-IMPL: "<row> <RESULT> <user> <detail>" lines.
@@ -93,7 +95,7 @@ run_impl() {
 		echo "# ours: nkvm.ko does not build (log: $dir/build.log); not booted"
 		return 0
 	fi
-	NKVM_RUN_SH=$NKVM_SCRIPTS/guest/qemu-run.sh NKVM_PAYLOAD_MODULES=$modules9p \
+	NKVM_RUN_SH=$NKVM_SCRIPTS/guest/qemu-run.sh NKVM_PAYLOAD_MODS=$modules9p \
 	NKVM_INIT_TIMEOUT=$((12 * row_tmo + 120)) \
 		scripts/payload.sh x86_64 "$impl" main "$dir/payload" >"$dir/payload.log" 2>&1 ||
 		{ cat "$dir/payload.log" >&2; die "scripts/payload.sh failed for $impl"; }

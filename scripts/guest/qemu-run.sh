@@ -5,7 +5,7 @@
 # /payload/run.sh. It loads one implementation (KVM_IMPL=stock: /payload/stock/* in
 # load-order; ours: /payload/nkvm.ko; never both in one boot), then makes the host's
 # root filesystem the VMM's world: the stock virtio-pci and 9p modules
-# (/payload/modules/load-order), the host's / read-only (9p tag "root") on /host, a
+# (/payload/mods/load-order), the host's / read-only (9p tag "root") on /host, a
 # tmpfs on its /tmp, the run's work dir read-write (9p tag "work") on its /tmp/w,
 # this guest's /dev, /proc, /sys bound in, and runs /tmp/w/qemu-rows.sh there with
 # the host's bash: Debian's qemu-system-x86_64, strace and python3 as installed on
@@ -56,7 +56,7 @@ else
 fi
 
 H=/host
-msg=$(load_list $P/modules)
+msg=$(load_list $P/mods)
 if [ -z "$msg" ]; then
 	mkdir -p $H
 	mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose root $H 2>&1 ||
