@@ -19,6 +19,9 @@
 #                             earlyprintk=ttyS0" shows its boot: it is quiet otherwise)
 #      NKVM_QEMU_REBOOTS      test-VM boots after one died, per implementation (2)
 #      NKVM_QEMU_OUT          output dir (build/check-qemu)
+#      NKVM_QEMU_KERNEL       boot the test VM on this kernel (make check-debug's), with
+#                             NKVM_KO as nkvm.ko (ours only): it needs 9p and virtio-pci
+#                             built in, and no stock module of the Debian kernel is shipped
 #      NKVM_CACHE, NKVM_QEMU_MEM (the test VM's memory, 2048 here)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +48,7 @@ rows=${NKVM_QEMU_ROWS:-$all_rows}
 for r in $rows; do [ -n "${what[$r]:-}" ] || die "NKVM_QEMU_ROWS: unknown row '$r' (rows: $all_rows)"; done
 for i in $impls; do case "$i" in stock|ours) ;; *) die "NKVM_QEMU_IMPLS: unknown '$i'" ;; esac; done
 row_tmo=${NKVM_QEMU_ROW_TIMEOUT:-120}
+kernel=${NKVM_QEMU_KERNEL:-}
 reboots=${NKVM_QEMU_REBOOTS:-2}
 export NKVM_QEMU_MEM=${NKVM_QEMU_MEM:-2048}
 # One vCPU: with two, the test VM's kernel finds its TSCs unsynchronized under TCG
@@ -91,13 +95,20 @@ run_impl() {
 	local impl=$1 dir=$out/$1 res=$out/results-$1 boot left log rc t r
 	mkdir -p "$dir"
 	: >"$res"
-	if [ "$impl" = ours ] && ! build_x86_module "$dir/build.log"; then
+	if [ -n "$kernel" ]; then
+		[ "$impl" = ours ] && [ -f "${NKVM_KO:-}" ] ||
+			die "NKVM_QEMU_KERNEL: ours only, with NKVM_KO the nkvm.ko for that kernel"
+	elif [ "$impl" = ours ] && ! build_x86_module "$dir/build.log"; then
 		echo "# ours: nkvm.ko does not build (log: $dir/build.log); not booted"
 		return 0
 	fi
-	NKVM_RUN_SH=$NKVM_SCRIPTS/guest/qemu-run.sh NKVM_PAYLOAD_MODS=$modules9p \
+	# Another kernel has its own 9p and virtio-pci: boot "debug" ships no module
+	# of the Debian kernel's.
+	local pboot=main mods=$modules9p
+	[ -z "$kernel" ] || pboot=debug mods=
+	NKVM_RUN_SH=$NKVM_SCRIPTS/guest/qemu-run.sh NKVM_PAYLOAD_MODS=$mods \
 	NKVM_INIT_TIMEOUT=$((12 * row_tmo + 120)) \
-		scripts/payload.sh x86_64 "$impl" main "$dir/payload" >"$dir/payload.log" 2>&1 ||
+		scripts/payload.sh x86_64 "$impl" "$pboot" "$dir/payload" >"$dir/payload.log" 2>&1 ||
 		{ cat "$dir/payload.log" >&2; die "scripts/payload.sh failed for $impl"; }
 	rm -rf "$dir/payload/bin"
 	scripts/mkinitramfs.sh x86_64 "$dir/payload" "$dir/initrd.cpio.gz" >"$dir/initrd.log" 2>&1 ||
@@ -111,7 +122,7 @@ run_impl() {
 		echo "# $impl: test VM boot $boot, rows: $left"
 		rc=0
 		NKVM_APPEND="nkvm_qemu_rows=${left// /,} ${NKVM_APPEND:-}" \
-		NKVM_BOOT_TIMEOUT=$((12 * row_tmo + 300)) \
+		NKVM_BOOT_TIMEOUT=$((12 * row_tmo + 300)) NKVM_KERNEL=$kernel \
 			scripts/boot.sh x86_64 "$dir/initrd.cpio.gz" "$log" \
 			-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
 			-virtfs "local,path=$dir/work,mount_tag=work,security_model=none,multidevs=remap" \
