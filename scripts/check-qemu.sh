@@ -28,13 +28,14 @@ set -euo pipefail
 cd "$NKVM_ROOT"
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEFILES ARCH CROSS_COMPILE
 
-all_rows="pc q35-smp2 pc-irqchip-off q35-split microvm virtio-blk virtio-net savevm migrate"
+all_rows="pc q35-smp2 pc-irqchip-off q35-split microvm cpu-pm virtio-blk virtio-net savevm migrate"
 declare -A what=(
 	[pc]="-M pc: in-kernel PIC, IOAPIC, PIT (acpi=off: the MP table)"
 	[q35-smp2]="-M q35 -smp 2, ACPI: the guest brings up 2 CPUs"
 	[pc-irqchip-off]="-M pc,kernel-irqchip=off: interrupt controllers in QEMU"
 	[q35-split]="-M q35,kernel-irqchip=split: local APIC in the kernel, IOAPIC in QEMU"
 	[microvm]="-M microvm: no firmware, no PCI"
+	[cpu-pm]="-M pc -overcommit cpu-pm=on: HLT (and MWAIT) without exits"
 	[virtio-blk]="-M pc, virtio-blk-pci: md5 of a 4 MiB disk"
 	[virtio-net]="-M pc, virtio-net-pci, user network: md5 of 4 MiB fetched from QEMU"
 	[savevm]="-M pc: migrate to a file, restore in a new QEMU: the counter goes on"

@@ -304,6 +304,7 @@ run_row() {
 	pc-irqchip-off)	boot_row "$row" boot 1 -M pc,kernel-irqchip=off ;;
 	q35-split)	APPEND="" boot_row "$row" boot 1 -M q35,kernel-irqchip=split ;;
 	microvm)	boot_row "$row" boot 1 -M microvm ;;
+	cpu-pm)		boot_row "$row" boot 1 -M pc -overcommit cpu-pm=on ;;
 	virtio-blk)	DISK_MD5=$(cat $W/disk.md5) boot_row "$row" boot 1 -M pc "${DISK[@]}" ;;
 	virtio-net)	boot_row "$row" net 1 -M pc "${NET[@]}" ;;
 	demo)		DISK_MD5=$(cat $W/disk.md5) boot_row "$row" boot 1 -M pc "${DISK[@]}" ;;
