@@ -2,6 +2,7 @@
 # nkvm: the whole test run (`make check`).
 #   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64, s390
 #   KVM_IMPL=stock host checks, then the x86_64 boot against the stock kvm/kvm-amd modules
+#                  and the arm64 boot with the kernel's built-in KVM on
 # Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   KVER_SERIES=6.12  the same against Debian 12's 6.12 kernel: x86_64 only (logs in
 #                     build/check-6.12/, the module in build/x86_64-6.12/)
@@ -166,7 +167,7 @@ boot() {
 	# then) is booted once more; the dead run's log is kept and named.
 	for try in 1 2; do
 		rc=0
-		scripts/boot.sh "${nohw[@]}" "$a" "$dir/initrd.cpio.gz" "$dir/console.log" 2>"$dir.boot.err" || rc=$?
+		KVM_IMPL=$im scripts/boot.sh "${nohw[@]}" "$a" "$dir/initrd.cpio.gz" "$dir/console.log" 2>"$dir.boot.err" || rc=$?
 		grep -q '^NKVM-DONE' "$dir/console.log" && break
 		[ $try -eq 2 ] && break
 		mv "$dir/console.log" "$dir/console-dead.log"
@@ -185,9 +186,10 @@ boot() {
 has_arch() { case " $arches " in *" $1 "*) return 0 ;; esac; return 1; }
 if [ "$impl" = stock ]; then
 	has_arch x86_64 && boot x86_64 stock main
+	# arm64: the same kernel with its built-in KVM on (no kvm-arm.mode=none)
+	has_arch arm64 && boot arm64 stock main
 	echo
-	echo "# KVM_IMPL=stock: arm64 and s390 not booted (no stock module to test there:"
-	echo "#   arm64 KVM is built into the kernel, s390 has no SIE under QEMU TCG)"
+	echo "# KVM_IMPL=stock: s390 not booted (no SIE under QEMU TCG)"
 else
 	if has_arch x86_64; then boot x86_64 ours main; boot x86_64 ours nohw; fi
 	has_arch arm64 && boot arm64 ours main
