@@ -367,10 +367,7 @@ static u64 cpuid_cr4(struct nkvm_x86_vcpu *xv)
 {
 	struct kvm_sregs sregs;
 
-	if (!x86_vendor || !x86_vendor->get_sregs)
-		return 0;
-	x86_vendor->get_sregs(xv, &sregs);
-	return sregs.cr4;
+	return nkvm_x86_get_sregs(xv, &sregs) ? sregs.cr4 : 0;
 }
 
 /* e (nent entries) is the table KVM_GET_CPUID2 would give now. */

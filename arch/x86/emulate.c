@@ -31,7 +31,7 @@
 #include <nkvm/iobus.h>
 #include <nkvm/trace.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 
 #define PTE_P		BIT_ULL(0)
 #define PTE_PS		BIT_ULL(7)

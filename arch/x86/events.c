@@ -18,7 +18,7 @@
 #include <asm/debugreg.h>
 #include <asm/irq_vectors.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 
 /*
  * An external interrupt from userspace's PIC, as stock: queued for the
@@ -81,7 +81,7 @@ void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e)
 	/* As stock: a soft interrupt is not reported. */
 	e->interrupt.injected = ev->irq_injected && !ev->irq_soft;
 	e->interrupt.nr = ev->irq_nr;
-	if (x86_vendor->get_interrupt_shadow(xv))
+	if (nkvm_x86_interrupt_shadow(xv))
 		e->interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS |
 				      KVM_X86_SHADOW_INT_STI;
 	e->nmi.injected = ev->nmi_injected;
@@ -120,9 +120,9 @@ static void x86_deliver_payload(struct nkvm_x86_vcpu *xv, u8 nr, u64 payload)
 
 	switch (nr) {
 	case PF_VECTOR:
-		x86_vendor->get_sregs(xv, &sregs);
+		nkvm_x86_get_sregs(xv, &sregs);
 		sregs.cr2 = payload;
-		x86_vendor->set_sregs(xv, &sregs);
+		nkvm_x86_put_sregs(xv, &sregs);
 		break;
 	case DB_VECTOR:
 		/*
@@ -204,7 +204,7 @@ int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 	ev->irq_nr = e->interrupt.nr;
 	ev->irq_soft = e->interrupt.soft;
 	if (e->flags & KVM_VCPUEVENT_VALID_SHADOW)
-		x86_vendor->set_interrupt_shadow(xv, e->interrupt.shadow);
+		nkvm_x86_set_interrupt_shadow(xv, e->interrupt.shadow);
 	ev->nmi_injected = e->nmi.injected;
 	ev->nmi_masked = e->nmi.masked;
 	if (e->flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {

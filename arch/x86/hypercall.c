@@ -31,7 +31,7 @@
 
 #include <nkvm/trace.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 
 #define HC_INSN_LEN	3
 #define HC_BROADCAST	0xff
@@ -154,9 +154,8 @@ bool nkvm_x86_fix_hypercall(struct nkvm_x86_vcpu *xv, const u8 *native)
 	u64 la;
 
 	if (!nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_FIX_HYPERCALL_INSN) ||
-	    !x86_vendor->get_sregs)
+	    !nkvm_x86_get_sregs(xv, &sregs))
 		return false;
-	x86_vendor->get_sregs(xv, &sregs);
 	mode64 = (sregs.efer & EFER_LMA) && sregs.cs.l;
 	la = sregs.cs.base + xv->regs.rip;
 	if (nkvm_x86_read_linear(xv, &sregs, mode64, la, insn, sizeof(insn)) ||

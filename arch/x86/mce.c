@@ -23,9 +23,6 @@
 /* The capability bits KVM_X86_SETUP_MCE accepts besides the counts. */
 #define X86_MCE_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P)
 
-/* AMD: MCG_CAP bits 63:9 are reserved, so an SVM guest keeps only 8:0. */
-#define X86_SVM_MCG_CAP_BITS	0x1ffULL
-
 #define X86_MC_BANKS_END	(MSR_IA32_MC0_CTL + NKVM_MCI_NR * NKVM_X86_MCE_BANKS)
 #define X86_MC_CTL2_END		(MSR_IA32_MC0_CTL2 + NKVM_X86_MCE_BANKS)
 
@@ -188,8 +185,7 @@ long nkvm_x86_setup_mce(struct nkvm_x86_vcpu *xv, void __user *argp)
 		    MCG_EXT_CNT_MASK))
 		return -EINVAL;
 	/* As stock: the error logs in the banks stay as they are. */
-	if (x86_vendor == &nkvm_svm_vendor)
-		cap &= X86_SVM_MCG_CAP_BITS;
+	cap &= nkvm_x86_vendor_mcg_cap_bits();
 	mce->mcg_cap = cap;
 	if (cap & MCG_CTL_P)
 		mce->mcg_ctl = ~0ULL;
@@ -226,10 +222,7 @@ static bool x86_mce_guest_can_take(struct nkvm_x86_vcpu *xv)
 
 	if (xv->mce.mcg_status & MCG_STATUS_MCIP)
 		return false;
-	if (!x86_vendor || !x86_vendor->get_sregs)
-		return false;
-	x86_vendor->get_sregs(xv, &sregs);
-	return sregs.cr4 & X86_CR4_MCE;
+	return nkvm_x86_get_sregs(xv, &sregs) && (sregs.cr4 & X86_CR4_MCE);
 }
 
 /*

@@ -22,7 +22,7 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 #include "sregs.h"
 
 #include <uapi/asm/kvm_para.h>
@@ -83,11 +83,6 @@ static const u32 x86_layer_msrs[] = {
 	MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES, MSR_IA32_POWER_CTL,
 	MSR_K7_HWCR, MSR_IA32_TSC_DEADLINE, MSR_IA32_UCODE_REV,
 };
-
-static bool x86_vendor_has_msrs(void)
-{
-	return x86_vendor && x86_vendor->get_msr && x86_vendor->set_msr;
-}
 
 static bool x86_has_tsc_aux(void)
 {
@@ -260,21 +255,6 @@ static u64 *x86_mtrr(struct nkvm_x86_vcpu *xv, u32 index)
 	return NULL;
 }
 
-/* The vendor's MSRs come last: one it does not hold is unknown. */
-static int x86_vendor_get(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
-{
-	if (!x86_vendor_has_msrs() || x86_vendor->get_msr(xv, index, data))
-		return NKVM_X86_MSR_UNKNOWN;
-	return 0;
-}
-
-static int x86_vendor_set(struct nkvm_x86_vcpu *xv, u32 index, u64 data)
-{
-	if (!x86_vendor_has_msrs() || x86_vendor->set_msr(xv, index, &data))
-		return NKVM_X86_MSR_UNKNOWN;
-	return 0;
-}
-
 int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 		     bool host)
 {
@@ -355,7 +335,7 @@ int nkvm_x86_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data,
 	r = nkvm_x86_model_msr_get(xv, index, data);
 	if (r >= 0)
 		return r;
-	return x86_vendor_get(xv, index, data);
+	return nkvm_x86_vendor_get_msr(xv, index, data);
 }
 
 /*
@@ -368,19 +348,22 @@ static int x86_set_efer(struct nkvm_x86_vcpu *xv, u64 data)
 	u64 old;
 	bool paging;
 
-	if (!nkvm_x86_efer_valid(data) || !x86_vendor_has_msrs() ||
-	    !x86_vendor->get_sregs || x86_vendor_get(xv, MSR_EFER, &old))
+	if (!nkvm_x86_efer_valid(data) ||
+	    nkvm_x86_vendor_get_msr(xv, MSR_EFER, &old))
 		return 1;
 	sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
 	if (!sregs)
 		return 1;
-	x86_vendor->get_sregs(xv, sregs);
+	if (!nkvm_x86_get_sregs(xv, sregs)) {
+		kfree(sregs);
+		return 1;
+	}
 	paging = sregs->cr0 & X86_CR0_PG;
 	kfree(sregs);
 	if (paging && ((old ^ data) & EFER_LME))
 		return 1;
 	data = (data & ~EFER_LMA) | (old & EFER_LMA);
-	return x86_vendor_set(xv, MSR_EFER, data);
+	return nkvm_x86_vendor_set_msr(xv, MSR_EFER, data);
 }
 
 static int x86_set_misc_enable(struct nkvm_x86_vcpu *xv, u64 data, bool host)
@@ -525,14 +508,14 @@ int nkvm_x86_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data,
 	r = nkvm_x86_model_msr_set(xv, index, data);
 	if (r >= 0)
 		return r;
-	return x86_vendor_set(xv, index, data);
+	return nkvm_x86_vendor_set_msr(xv, index, data);
 }
 
 /* The MSR index list: exactly the MSRs the two functions above handle. */
 
 static u32 x86_nr_msrs(void)
 {
-	return (x86_vendor_has_msrs() ? ARRAY_SIZE(x86_vendor_msrs) : 0) +
+	return (nkvm_x86_vendor_has_msrs() ? ARRAY_SIZE(x86_vendor_msrs) : 0) +
 	       ARRAY_SIZE(x86_layer_msrs) + (x86_has_tsc_aux() ? 1 : 0) +
 	       NKVM_X86_NR_FIXED_MTRRS + 2 * NKVM_X86_NR_VAR_MTRRS +
 	       ARRAY_SIZE(nkvm_x86_kvmclock_msrs) +
@@ -544,7 +527,7 @@ static void x86_fill_msrs(u32 *out)
 {
 	unsigned int i, n = 0;
 
-	if (x86_vendor_has_msrs())
+	if (nkvm_x86_vendor_has_msrs())
 		for (i = 0; i < ARRAY_SIZE(x86_vendor_msrs); i++)
 			out[n++] = x86_vendor_msrs[i];
 	for (i = 0; i < ARRAY_SIZE(x86_layer_msrs); i++)

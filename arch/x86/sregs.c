@@ -59,9 +59,11 @@ static bool x86_apic_base_valid(u64 base, u64 pa_rsvd)
 {
 	if (base & (X86_APIC_BASE_RSVD | pa_rsvd))
 		return false;
-	if ((base & X2APIC_ENABLE) && !boot_cpu_has(X86_FEATURE_X2APIC))
-		return false;
-	/* x2APIC mode needs the xAPIC enabled too. */
+	/*
+	 * x2APIC mode needs the xAPIC enabled too. The in-kernel LAPIC
+	 * emulates x2APIC whatever the host has (the supported CPUID offers
+	 * it), so the host's own x2APIC does not matter, as in stock.
+	 */
 	return !(base & X2APIC_ENABLE) || (base & MSR_IA32_APICBASE_ENABLE);
 }
 

@@ -76,7 +76,7 @@ void nkvm_x86_sync_regs_out(struct nkvm_vcpu *vcpu, u64 valid)
 		memcpy(&s->regs, &xv->regs, sizeof(s->regs));
 	if (valid & KVM_SYNC_X86_SREGS) {
 		memset(&s->sregs, 0, sizeof(s->sregs));
-		x86_vendor->get_sregs(xv, &s->sregs);
+		nkvm_x86_get_sregs(xv, &s->sregs);
 	}
 	if (valid & KVM_SYNC_X86_EVENTS)
 		nkvm_x86_get_events(xv, &s->events);

@@ -13,7 +13,7 @@
 #include <asm/tsc.h>
 
 #include <nkvm/arch_ops.h>
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 #include "x86.h"
 #include "sregs.h"
 
@@ -26,7 +26,8 @@ static const struct nkvm_x86_vendor *const x86_vendors[] = {
 	&nkvm_vmx_vendor,
 };
 
-const struct nkvm_x86_vendor *x86_vendor;
+/* The vendor found at load; NULL when none is usable. Read only here. */
+static const struct nkvm_x86_vendor *x86_vendor;
 
 static int x86_hardware_probe(void)
 {
@@ -44,6 +45,69 @@ static int x86_hardware_probe(void)
 	}
 	pr_err("no hardware virtualization: the CPU has neither AMD SVM nor Intel VMX\n");
 	return -ENODEV;
+}
+
+/* ---- the vendor, for the rest of the x86 layer (x86.h) ---- */
+
+bool nkvm_x86_runs_guests(void)
+{
+	return x86_vendor && x86_vendor->run;
+}
+
+bool nkvm_x86_get_sregs(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs)
+{
+	if (!x86_vendor || !x86_vendor->get_sregs)
+		return false;
+	x86_vendor->get_sregs(xv, sregs);
+	return true;
+}
+
+void nkvm_x86_put_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs)
+{
+	x86_vendor->set_sregs(xv, sregs);
+}
+
+bool nkvm_x86_interrupt_shadow(struct nkvm_x86_vcpu *xv)
+{
+	return x86_vendor->get_interrupt_shadow(xv);
+}
+
+void nkvm_x86_set_interrupt_shadow(struct nkvm_x86_vcpu *xv, bool shadow)
+{
+	x86_vendor->set_interrupt_shadow(xv, shadow);
+}
+
+bool nkvm_x86_vendor_has_msrs(void)
+{
+	return x86_vendor && x86_vendor->get_msr && x86_vendor->set_msr;
+}
+
+int nkvm_x86_vendor_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data)
+{
+	if (!nkvm_x86_vendor_has_msrs() || x86_vendor->get_msr(xv, index, data))
+		return NKVM_X86_MSR_UNKNOWN;
+	return 0;
+}
+
+int nkvm_x86_vendor_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data)
+{
+	if (!nkvm_x86_vendor_has_msrs() || x86_vendor->set_msr(xv, index, &data))
+		return NKVM_X86_MSR_UNKNOWN;
+	return 0;
+}
+
+bool nkvm_x86_vendor_init(struct nkvm_x86_vcpu *xv)
+{
+	if (!x86_vendor || !x86_vendor->init_vcpu)
+		return false;
+	x86_vendor->init_vcpu(xv);
+	return true;
+}
+
+u64 nkvm_x86_vendor_mcg_cap_bits(void)
+{
+	return x86_vendor && x86_vendor->mcg_cap_bits ?
+	       x86_vendor->mcg_cap_bits : ~0ULL;
 }
 
 static int x86_hardware_setup(void)
@@ -88,7 +152,7 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_VCPU_EVENTS:
 	case KVM_CAP_SYNC_MMU:
-		return x86_vendor && x86_vendor->run;
+		return nkvm_x86_runs_guests();
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_SET_TSS_ADDR:
@@ -105,7 +169,7 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 		return 1;
 	case KVM_CAP_IRQCHIP:
 	case KVM_CAP_SPLIT_IRQCHIP:
-		return x86_vendor && x86_vendor->run && nkvm_x86_irqchip_works();
+		return nkvm_x86_runs_guests() && nkvm_x86_irqchip_works();
 	/* vapic.c: KVM_TPR_ACCESS_REPORTING and KVM_SET_VAPIC_ADDR. */
 	case KVM_CAP_VAPIC:
 		return 1;
@@ -116,16 +180,16 @@ static long x86_check_extension(struct nkvm_vm *vm, long cap)
 		return 1;
 	/* The in-kernel LAPIC's timer has the TSC-deadline mode. */
 	case KVM_CAP_TSC_DEADLINE_TIMER:
-		return x86_vendor && x86_vendor->run && nkvm_x86_irqchip_works();
+		return nkvm_x86_runs_guests() && nkvm_x86_irqchip_works();
 	/* events.c; without one stock's singlestep TF could be lost. */
 	case KVM_CAP_EXCEPTION_PAYLOAD:
 	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
 	case KVM_CAP_X86_ROBUST_SINGLESTEP:
-		return x86_vendor && x86_vendor->run;
+		return nkvm_x86_runs_guests();
 	case KVM_CAP_SET_GUEST_DEBUG:
-		return x86_vendor && x86_vendor->run;
+		return nkvm_x86_runs_guests();
 	case KVM_CAP_SET_GUEST_DEBUG2:
-		return x86_vendor && x86_vendor->run ?
+		return nkvm_x86_runs_guests() ?
 		       nkvm_x86_guest_debug_flags() : 0;
 	/* kvmclock.c */
 	case KVM_CAP_ADJUST_CLOCK:
@@ -361,10 +425,16 @@ static long x86_dev_ioctl(unsigned int ioctl, unsigned long arg)
 	return -ENOTTY;
 }
 
-/* SVM runs guests; VMX does not yet. */
-static bool x86_runs_guests(void)
+/*
+ * Userspace, which owns the PIC, asks for an interrupt window it could
+ * use: as stock, only while an ExtINT would get through the LAPIC (QEMU
+ * keeps asking while its PIC's output is up, LINT0 masked or not).
+ */
+bool nkvm_x86_user_wants_window(struct nkvm_x86_vcpu *xv)
 {
-	return x86_vendor && x86_vendor->run;
+	return READ_ONCE(xv->vcpu.run->request_interrupt_window) &&
+	       !nkvm_x86_irqchip_kernel(to_x86_vm(xv->vcpu.vm)) &&
+	       (!xv->lapic || nkvm_x86_lapic_accepts_extint(xv));
 }
 
 /*
@@ -377,7 +447,7 @@ bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv)
 	const struct nkvm_x86_events *ev = &xv->ev;
 
 	return (xv->regs.rflags & X86_EFLAGS_IF) &&
-	       !x86_vendor->get_interrupt_shadow(xv) &&
+	       !nkvm_x86_interrupt_shadow(xv) &&
 	       !ev->exc_injected && !ev->exc_pending && !ev->irq_injected &&
 	       !ev->nmi_injected &&
 	       (!xv->lapic || nkvm_x86_lapic_accepts_extint(xv));
@@ -476,9 +546,7 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	 * it is open: stock checks after each entry, which with the window
 	 * open on entry exits at once on VINTR; we check before.
 	 */
-	if (READ_ONCE(run->request_interrupt_window) &&
-	    !nkvm_x86_irqchip_kernel(to_x86_vm(vcpu->vm)) &&
-	    nkvm_x86_ready_for_interrupt(xv)) {
+	if (nkvm_x86_user_wants_window(xv) && nkvm_x86_ready_for_interrupt(xv)) {
 		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 		nkvm_stat_inc(&xv->stat.request_irq_exits);
 		x86_post_run_save(xv);
@@ -759,10 +827,10 @@ static const struct {
 	{ KVM_GET_CPUID2,	x86_get_cpuid2 },
 	{ KVM_GET_MSRS,		nkvm_x86_get_msrs },
 	{ KVM_SET_MSRS,		nkvm_x86_set_msrs },
-	{ KVM_INTERRUPT,	nkvm_x86_interrupt, x86_runs_guests },
-	{ KVM_NMI,		nkvm_x86_nmi,	x86_runs_guests },
-	{ KVM_GET_VCPU_EVENTS,	nkvm_x86_get_vcpu_events, x86_runs_guests },
-	{ KVM_SET_VCPU_EVENTS,	nkvm_x86_set_vcpu_events, x86_runs_guests },
+	{ KVM_INTERRUPT,	nkvm_x86_interrupt, nkvm_x86_runs_guests },
+	{ KVM_NMI,		nkvm_x86_nmi,	nkvm_x86_runs_guests },
+	{ KVM_GET_VCPU_EVENTS,	nkvm_x86_get_vcpu_events, nkvm_x86_runs_guests },
+	{ KVM_SET_VCPU_EVENTS,	nkvm_x86_set_vcpu_events, nkvm_x86_runs_guests },
 	{ KVM_GET_LAPIC,	nkvm_x86_get_lapic },
 	{ KVM_SET_LAPIC,	nkvm_x86_set_lapic },
 	{ KVM_GET_MP_STATE,	x86_get_mp_state },
@@ -778,7 +846,7 @@ static const struct {
 	{ KVM_SET_TSC_KHZ,	x86_set_tsc_khz },
 	{ KVM_TRANSLATE,	x86_translate,	x86_has_sregs },
 	/* Guest debugging (debug.c). */
-	{ KVM_SET_GUEST_DEBUG,	nkvm_x86_set_guest_debug, x86_runs_guests },
+	{ KVM_SET_GUEST_DEBUG,	nkvm_x86_set_guest_debug, nkvm_x86_runs_guests },
 	{ KVM_GET_DEBUGREGS,	nkvm_x86_get_debugregs },
 	{ KVM_SET_DEBUGREGS,	nkvm_x86_set_debugregs },
 	{ KVM_KVMCLOCK_CTRL,	nkvm_x86_kvmclock_ctrl },
@@ -897,7 +965,7 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.mmu_flush		= x86_mmu_flush,
 	.vcpu_create		= x86_vcpu_create,
 	.vcpu_destroy		= x86_vcpu_destroy,
-	.runs_guests		= x86_runs_guests,
+	.runs_guests		= nkvm_x86_runs_guests,
 	.vcpu_run_begin		= x86_vcpu_run_begin,
 	.vcpu_run_end		= x86_vcpu_run_end,
 	.vcpu_complete_exit	= x86_vcpu_complete_exit,

@@ -83,6 +83,9 @@ struct nkvm_x86_vendor {
 
 	/* INIT: the registers and events as after INIT (the local APIC's). */
 	void (*init_vcpu)(struct nkvm_x86_vcpu *xv);
+
+	/* KVM_X86_SETUP_MCE keeps these MCG_CAP bits (0: all it takes). */
+	u64 mcg_cap_bits;
 };
 
 extern const struct nkvm_x86_vendor nkvm_svm_vendor;
@@ -419,6 +422,8 @@ static inline bool nkvm_x86_exit_disabled(struct nkvm_x86_vcpu *xv, u32 exit)
 	return READ_ONCE(to_x86_vm(xv->vcpu.vm)->disabled_exits) & exit;
 }
 
+/* x86.c: userspace waits for an interrupt window it could use. */
+bool nkvm_x86_user_wants_window(struct nkvm_x86_vcpu *xv);
 /* x86.c: the guest can take an external interrupt, none is queued. */
 bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
 /* Add NMIs to the pending ones (at most two, as stock). */
@@ -442,8 +447,23 @@ int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 int nkvm_x86_sync_regs_in(struct nkvm_vcpu *vcpu, u64 *dirty);
 void nkvm_x86_sync_regs_out(struct nkvm_vcpu *vcpu, u64 valid);
 
-/* The vendor found at load (x86.c); NULL when none is usable. */
-extern const struct nkvm_x86_vendor *x86_vendor;
+/*
+ * The vendor, for the rest of the x86 layer: x86.c alone holds the one
+ * found at load and calls it. get_sregs is false (and fills nothing) and
+ * the MSR calls answer NKVM_X86_MSR_UNKNOWN where the vendor keeps no
+ * such state; put_sregs loads state that is already validated.
+ */
+bool nkvm_x86_runs_guests(void);
+bool nkvm_x86_get_sregs(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs);
+void nkvm_x86_put_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
+bool nkvm_x86_interrupt_shadow(struct nkvm_x86_vcpu *xv);
+void nkvm_x86_set_interrupt_shadow(struct nkvm_x86_vcpu *xv, bool shadow);
+bool nkvm_x86_vendor_has_msrs(void);
+int nkvm_x86_vendor_get_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 *data);
+int nkvm_x86_vendor_set_msr(struct nkvm_x86_vcpu *xv, u32 index, u64 data);
+/* INIT of the vCPU's registers and events; false where guests do not run. */
+bool nkvm_x86_vendor_init(struct nkvm_x86_vcpu *xv);
+u64 nkvm_x86_vendor_mcg_cap_bits(void);
 
 /* msr.c */
 void nkvm_x86_msr_reset(struct nkvm_x86_vcpu *xv);

@@ -135,11 +135,64 @@ static void test_sregs(int vcpu)
 	expect_success(ioctl(vcpu, KVM_SET_SREGS, &base), "KVM_SET_SREGS back to reset state");
 }
 
+/*
+ * A vCPU in x2APIC mode (APIC_BASE.EXTD | EN), as a migrated Linux guest
+ * is: its KVM_SET_SREGS and KVM_SET_SREGS2 must be taken with the
+ * in-kernel LAPIC and X2APIC in the vCPU's CPUID, whether or not the host
+ * has x2APIC (QEMU's TCG, the test platform, has none). EXTD without EN
+ * stays invalid.
+ */
+static void test_x2apic_base(int kvm)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = { .c.nent = 100 };
+	struct kvm_sregs2 s2, out2;
+	struct kvm_sregs s, out;
+	int vm = create_vm(kvm), vcpu;
+	bool ok;
+
+	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0)) {
+		tap_skip("no in-kernel irqchip", "x2APIC base: KVM_SET_SREGS");
+		tap_skip("no in-kernel irqchip", "x2APIC base: KVM_SET_SREGS2");
+		tap_skip("no in-kernel irqchip", "x2APIC base: EXTD without EN");
+		close(vm);
+		return;
+	}
+	vcpu = create_vcpu(vm, 0);
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &cpuid) ||
+	    ioctl(vcpu, KVM_SET_CPUID2, &cpuid))
+		tap_bail("KVM_GET_SUPPORTED_CPUID / KVM_SET_CPUID2: %m");
+	memset(&s, 0, sizeof(s));
+	memset(&out, 0, sizeof(out));
+	ioctl(vcpu, KVM_GET_SREGS, &s);
+	s.apic_base |= 0xc00;			/* EN | EXTD */
+	ok = !ioctl(vcpu, KVM_SET_SREGS, &s) &&
+	     !ioctl(vcpu, KVM_GET_SREGS, &out);
+	tap_ok(ok && out.apic_base == s.apic_base,
+	       "x2APIC base: KVM_SET_SREGS takes EN|EXTD and reads it back (%#llx)",
+	       (unsigned long long)out.apic_base);
+	memset(&s2, 0, sizeof(s2));
+	memset(&out2, 0, sizeof(out2));
+	ioctl(vcpu, KVM_GET_SREGS2, &s2);
+	ok = !ioctl(vcpu, KVM_SET_SREGS2, &s2) &&
+	     !ioctl(vcpu, KVM_GET_SREGS2, &out2);
+	tap_ok(ok && out2.apic_base == s2.apic_base && (s2.apic_base & 0x400),
+	       "x2APIC base: KVM_SET_SREGS2 round trip in x2APIC mode (%#llx)",
+	       (unsigned long long)out2.apic_base);
+	s.apic_base &= ~0x800ULL;		/* EXTD alone */
+	expect_errno(ioctl(vcpu, KVM_SET_SREGS, &s), EINVAL,
+		     "x2APIC base: EXTD without EN -> EINVAL");
+	close(vcpu);
+	close(vm);
+}
+
 int main(void)
 {
 	int kvm, vm, vcpu;
 
-	tap_plan(30);
+	tap_plan(33);
 	kvm = open_kvm();
 	vm = create_vm(kvm);
 	vcpu = create_vcpu(vm, 0);
@@ -147,6 +200,7 @@ int main(void)
 	test_reset_state(vcpu);
 	test_regs_roundtrip(vcpu);
 	test_sregs(vcpu);
+	test_x2apic_base(kvm);
 
 	close(vcpu);
 	close(vm);

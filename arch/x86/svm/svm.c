@@ -35,7 +35,7 @@
 #include <nkvm/iobus.h>
 #include <nkvm/trace.h>
 
-#include "irqchip.h"
+#include "irqchip/irqchip.h"
 #include "sregs.h"
 #include "svm.h"
 
@@ -1448,7 +1448,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	else
 		svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 
-	if (window || READ_ONCE(xv->vcpu.run->request_interrupt_window)) {
+	if (window || nkvm_x86_user_wants_window(xv)) {
 		ctl->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
 		ctl->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				(0xf << V_INTR_PRIO_SHIFT);
@@ -1687,4 +1687,6 @@ const struct nkvm_x86_vendor nkvm_svm_vendor = {
 	.complete_exit		= svm_complete_exit,
 	.init_vcpu		= svm_init_vcpu,
 	.run			= svm_run,
+	/* AMD reserves MCG_CAP bits 63:9: a guest keeps 8:0, as stock's SVM. */
+	.mcg_cap_bits		= 0x1ff,
 };

@@ -812,12 +812,11 @@ static void lapic_accept_events(struct nkvm_x86_vcpu *xv)
 	    test_and_clear_bit(NKVM_LAPIC_PV_UNHALT, &a->pending) &&
 	    a->mp_state == KVM_MP_STATE_HALTED)
 		a->mp_state = KVM_MP_STATE_RUNNABLE;
-	/* A vendor that runs no guests (VMX for now) never sees INIT/SIPI. */
-	if (!x86_vendor->init_vcpu || !x86_vendor->get_sregs ||
-	    !x86_vendor->set_sregs)
+	/* A vendor that runs no guests never sees INIT/SIPI. */
+	if (!nkvm_x86_runs_guests())
 		return;
 	if (test_and_clear_bit(NKVM_LAPIC_INIT, &a->pending)) {
-		x86_vendor->init_vcpu(xv);
+		nkvm_x86_vendor_init(xv);
 		lapic_reset(a, true);
 		a->mp_state = lapic_is_bsp(a) ? KVM_MP_STATE_RUNNABLE :
 						 KVM_MP_STATE_INIT_RECEIVED;
@@ -829,10 +828,10 @@ static void lapic_accept_events(struct nkvm_x86_vcpu *xv)
 		/* The bit before the vector: pairs with lapic_accept(). */
 		smp_rmb();
 		vec = READ_ONCE(a->sipi_vector);
-		x86_vendor->get_sregs(xv, &sregs);
+		nkvm_x86_get_sregs(xv, &sregs);
 		sregs.cs.selector = vec << 8;
 		sregs.cs.base = vec << 12;
-		x86_vendor->set_sregs(xv, &sregs);
+		nkvm_x86_put_sregs(xv, &sregs);
 		xv->regs.rip = 0;
 		a->mp_state = KVM_MP_STATE_RUNNABLE;
 	}
