@@ -38,8 +38,11 @@ static bool run_mmio(unsigned int off, unsigned int len, bool write)
 {
 	struct kvm_run *run = g.run;
 
-	if (!guest_run_exit(&g, KVM_EXIT_MMIO))
+	if (!guest_run_exit(&g, KVM_EXIT_MMIO)) {
+		tap_diag("guest PC %llx",
+			 (unsigned long long)a64_reg(g.vcpu, A64_PC));
 		return false;
+	}
 	if (run->mmio.phys_addr == A64_MMIO_GPA + off &&
 	    run->mmio.len == len && run->mmio.is_write == write)
 		return true;
@@ -91,6 +94,9 @@ int main(void)
 	tap_ok(a64_reg(g.vcpu, A64_PSTATE) == 0x3c5,
 	       "reset PSTATE: EL1h, DAIF masked (0x3c5)");
 
+	/* A guest that never exits ends in EINTR, not in a hung test. */
+	guest_alarm_ms(5000);
+
 	tap_ok(run_mmio(0, 4, true) && mmio_data() == 0x42,
 	       "STR W0: KVM_EXIT_MMIO write of 4 bytes, data 0x42");
 	tap_ok(run_mmio(8, 4, false), "LDR W2: KVM_EXIT_MMIO read of 4 bytes");
@@ -109,6 +115,7 @@ int main(void)
 	tap_ok(guest_run_exit(&g, KVM_EXIT_SYSTEM_EVENT) &&
 	       g.run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN,
 	       "PSCI SYSTEM_OFF: KVM_EXIT_SYSTEM_EVENT, type SHUTDOWN");
+	guest_alarm_ms(0);
 	tap_ok(a64_reg(g.vcpu, A64_X(5)) == 0xfe,
 	       "LDRB zero-extended 0xfe into W5");
 	tap_ok(a64_reg(g.vcpu, A64_PC) == A64_RAM_GPA + 12 * 4,

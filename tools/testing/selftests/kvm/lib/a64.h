@@ -24,6 +24,9 @@
 #define A64_PC		A64_CORE(regs.pc)
 #define A64_PSTATE	A64_CORE(regs.pstate)
 #define A64_SP_EL1	A64_CORE(sp_el1)
+/* A system register by its encoding (KVM_REG_ARM64_SYSREG). */
+#define A64_SYSREG(op0, op1, crn, crm, op2) \
+	ARM64_SYS_REG(op0, op1, crn, crm, op2)
 
 /* PSCI function numbers (SMCCC 32-bit and 64-bit calls). */
 #define PSCI_VERSION_FN		0x84000000U
@@ -36,11 +39,17 @@
 
 /*
  * Guest code: defines name_start[] and name_end[] around body (GNU as
- * syntax for AArch64, one instruction per line).
+ * syntax for AArch64, one instruction per line). The labels are global
+ * and hidden, and so declared: the compiler then addresses them directly.
+ * (Local labels reached through the GOT got one shared GOT entry from
+ * the linker, so end - start was 0 and the guest ran zeroes.)
  */
 #define A64_GUEST_CODE(name, body)					\
-	extern const char name##_start[], name##_end[];			\
+	extern const char name##_start[], name##_end[]			\
+		__attribute__((visibility("hidden")));			\
 	asm(".pushsection .rodata\n.balign 4\n"				\
+	    ".globl " #name "_start\n.hidden " #name "_start\n"	\
+	    ".globl " #name "_end\n.hidden " #name "_end\n"		\
 	    #name "_start:\n" body "\n" #name "_end:\n.popsection\n")
 
 /* KVM_ARM_PREFERRED_TARGET and KVM_ARM_VCPU_INIT; -1 with errno. */
