@@ -30,12 +30,14 @@ bool arm64_has_el0_32bit;	/* set once at load */
 static int arm64_hardware_probe(void)
 {
 	u64 pfr0 = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
-	unsigned int parange;
+	unsigned int parange, el1, el0;
 
-	arm64_has_el1_32bit = cpuid_feature_extract_unsigned_field(pfr0,
-				ID_AA64PFR0_EL1_EL1_SHIFT) == 2;
-	arm64_has_el0_32bit = cpuid_feature_extract_unsigned_field(pfr0,
-				ID_AA64PFR0_EL1_EL0_SHIFT) == 2;
+	el1 = cpuid_feature_extract_unsigned_field(pfr0,
+						   ID_AA64PFR0_EL1_EL1_SHIFT);
+	el0 = cpuid_feature_extract_unsigned_field(pfr0,
+						   ID_AA64PFR0_EL1_EL0_SHIFT);
+	arm64_has_el1_32bit = el1 == 2;
+	arm64_has_el0_32bit = el0 == 2;
 	if (!is_kernel_in_hyp_mode()) {
 		pr_err("no hardware virtualization: the kernel does not run at EL2 in VHE mode (boot with kvm-arm.mode=none on a CPU with VHE)\n");
 		return -ENODEV;

@@ -37,8 +37,9 @@
 #define FW_LEVEL_MASK		GENMASK(3, 0)
 
 /* The TRNG's UUID, as the SMCCC TRNG specification gives it. */
-static const uuid_t trng_uuid __aligned(4) = UUID_INIT(0x0d21e000, 0x4384,
-	0x11eb, 0x80, 0x70, 0x52, 0x44, 0x55, 0x4e, 0x5a, 0x4c);
+static const uuid_t trng_uuid __aligned(4) =
+	UUID_INIT(0x0d21e000, 0x4384, 0x11eb, 0x80, 0x70, 0x52, 0x44, 0x55,
+		  0x4e, 0x5a, 0x4c);
 
 void arm64_smccc_init(struct nkvm_arm64_vm *avm)
 {
@@ -58,8 +59,9 @@ void arm64_smccc_ret(struct nkvm_arm64_vcpu *av, u64 a0, u64 a1, u64 a2,
 
 static unsigned int pfr0_field(unsigned int shift)
 {
-	return cpuid_feature_extract_unsigned_field(
-		read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1), shift);
+	u64 pfr0 = read_sanitised_ftr_reg(SYS_ID_AA64PFR0_EL1);
+
+	return cpuid_feature_extract_unsigned_field(pfr0, shift);
 }
 
 /* The KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_* level of this host. */

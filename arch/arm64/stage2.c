@@ -63,12 +63,13 @@ int arm64_vmid_init(void)
 {
 	u64 mmfr1 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
 	u64 mmfr0 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR0_EL1);
-	unsigned int ps;
+	unsigned int ps, vmid;
 
-	arm64_vmid_bits = cpuid_feature_extract_unsigned_field(mmfr1,
-				ID_AA64MMFR1_EL1_VMIDBits_SHIFT) == 2 ? 16 : 8;
+	vmid = cpuid_feature_extract_unsigned_field(mmfr1,
+						    ID_AA64MMFR1_EL1_VMIDBits_SHIFT);
+	arm64_vmid_bits = vmid == 2 ? 16 : 8;
 	ps = cpuid_feature_extract_unsigned_field(mmfr0,
-				ID_AA64MMFR0_EL1_PARANGE_SHIFT);
+						  ID_AA64MMFR0_EL1_PARANGE_SHIFT);
 	arm64_s2_ps = min_t(unsigned int, ps, ID_AA64MMFR0_EL1_PARANGE_48);
 	return 0;
 }
