@@ -55,6 +55,26 @@ void a64_guest(struct guest *g, int kvm, void **mem, size_t size,
 		tap_bail("KVM_SET_ONE_REG PC: %m");
 }
 
+bool a64_run_mmio_write(struct guest *g, __u64 gpa, __u64 expect)
+{
+	__u64 v = 0;
+	bool ok;
+
+	guest_alarm_ms(5000);
+	ok = guest_run_exit(g, KVM_EXIT_MMIO);
+	guest_alarm_ms(0);
+	if (!ok)
+		return false;
+	memcpy(&v, g->run->mmio.data, 8);
+	if (g->run->mmio.phys_addr == gpa && g->run->mmio.is_write &&
+	    g->run->mmio.len == 8 && v == expect)
+		return true;
+	tap_diag("MMIO at %llx len %u write %u data %llx",
+		 (unsigned long long)g->run->mmio.phys_addr, g->run->mmio.len,
+		 g->run->mmio.is_write, (unsigned long long)v);
+	return false;
+}
+
 int a64_add_vcpu(struct guest *g, unsigned long id, __u32 features,
 		 struct kvm_run **run)
 {

@@ -65,6 +65,11 @@ __u64 a64_reg(int vcpu, __u64 id);
  */
 void a64_guest(struct guest *g, int kvm, void **mem, size_t size,
 	       const char *start, const char *end, __u32 features);
+/*
+ * KVM_RUN of g's vCPU under a 5 s alarm must exit with an 8-byte MMIO
+ * write of expect at gpa; else false, with a TAP diagnostic.
+ */
+bool a64_run_mmio_write(struct guest *g, __u64 gpa, __u64 expect);
 /* One more vCPU of g's VM, initialised; its fd and mapping. */
 int a64_add_vcpu(struct guest *g, unsigned long id, __u32 features,
 		 struct kvm_run **run);
