@@ -93,6 +93,7 @@ static int arm64_vm_init(struct nkvm_vm *vm, unsigned long type)
 {
 	struct nkvm_arm64_vm *avm = to_avm(vm);
 	unsigned int bits;
+	int cpu, r;
 
 	if (type & ~KVM_VM_TYPE_ARM_IPA_SIZE_MASK)
 		return -EINVAL;
@@ -107,12 +108,26 @@ static int arm64_vm_init(struct nkvm_vm *vm, unsigned long type)
 	if (!nkvm_runs_guests())
 		return 0;
 	arm64_timer_vm_init(avm);
-	return arm64_s2_init(avm);
+	avm->last_vcpu_ran = alloc_percpu_gfp(int, GFP_KERNEL_ACCOUNT);
+	if (!avm->last_vcpu_ran)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		int *last = per_cpu_ptr(avm->last_vcpu_ran, cpu);
+
+		*last = -1;
+	}
+	r = arm64_s2_init(avm);
+	if (r) {
+		free_percpu(avm->last_vcpu_ran);
+		avm->last_vcpu_ran = NULL;
+	}
+	return r;
 }
 
 static void arm64_vm_destroy(struct nkvm_vm *vm)
 {
 	arm64_s2_destroy(to_avm(vm));
+	free_percpu(to_avm(vm)->last_vcpu_ran);
 }
 
 static int arm64_vm_enable_cap(struct nkvm_vm *vm, struct kvm_enable_cap *cap)

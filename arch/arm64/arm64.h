@@ -66,6 +66,11 @@ struct nkvm_arm64_vm {
 	unsigned long smccc_std_hyp;	/* [l], read with READ_ONCE */
 	unsigned long smccc_vendor;	/* [l], read with READ_ONCE */
 	u64 cntvoff;			/* (a) CNTVOFF_EL2 of every vCPU */
+	/*
+	 * Per physical CPU: the vcpu_idx of the vCPU that last entered this
+	 * VM there (-1: none); written by the world switch, preemption off.
+	 */
+	int __percpu *last_vcpu_ran;	/* (c) the pointer */
 };
 
 /*

@@ -36,6 +36,7 @@
 #include <asm/cpufeature.h>
 #include <asm/daifflags.h>
 #include <asm/sysreg.h>
+#include <asm/tlbflush.h>
 
 #include "arm64.h"
 
@@ -251,6 +252,25 @@ static u64 guest_mdcr(u64 host)
 #define CNTHCTL_EL1PTEN_E2H	BIT(11)
 
 /*
+ * Another vCPU of this VM ran on this CPU since this one did: its EL1&0
+ * TLB entries (same VMID, maybe the same ASIDs with other tables) and
+ * instruction cache lines must not be this vCPU's. Invalidate them
+ * locally; the VM's VMID is in VTTBR_EL2 and HCR_EL2.TGE is clear here.
+ */
+static void flush_if_other_vcpu(struct nkvm_arm64_vcpu *av)
+{
+	int *last = this_cpu_ptr(av_vm(av)->last_vcpu_ran);
+
+	if (*last == (int)av->vcpu.vcpu_idx)
+		return;
+	__tlbi(vmalle1);
+	asm volatile("ic iallu");
+	dsb(nsh);
+	isb();
+	*last = av->vcpu.vcpu_idx;
+}
+
+/*
  * Enter the guest once and record why it came back in av->exit. Returns
  * with the host's state back (see the invariant at the top).
  */
@@ -285,6 +305,7 @@ void arm64_world_switch(struct nkvm_arm64_vcpu *av)
 		hcr |= HCR_VF;
 	write_sysreg(hcr, hcr_el2);
 	isb();
+	flush_if_other_vcpu(av);
 	write_sysreg_s(av->regs.regs.pc, SYS_ELR_EL2);
 	write_sysreg_s(av->regs.regs.pstate, SYS_SPSR_EL2);
 
