@@ -235,6 +235,8 @@ long guest_run_out(struct guest *g, int *port)
 	return v;
 }
 
+#endif
+
 bool guest_run_exit(struct guest *g, unsigned int reason)
 {
 	int r = ioctl(g->vcpu, KVM_RUN, 0);
@@ -245,7 +247,6 @@ bool guest_run_exit(struct guest *g, unsigned int reason)
 		 r ? errno : 0, guest_exit_name(g->run->exit_reason), reason);
 	return false;
 }
-#endif
 
 static void guest_on_alarm(int sig)
 {
@@ -288,6 +289,8 @@ const char *guest_exit_name(unsigned int reason)
 	case KVM_EXIT_INTR:		return "INTR";
 	case KVM_EXIT_TPR_ACCESS:	return "TPR_ACCESS";
 	case KVM_EXIT_IOAPIC_EOI:	return "IOAPIC_EOI";
+	case KVM_EXIT_SYSTEM_EVENT:	return "SYSTEM_EVENT";
+	case KVM_EXIT_ARM_NISV:		return "ARM_NISV";
 	}
 	snprintf(buf, sizeof(buf), "%u", reason);
 	return buf;

@@ -102,8 +102,6 @@ int guest_out_byte(struct guest *g);
  * -1 (port -1), with a TAP diagnostic, on an error or another exit.
  */
 long guest_run_out(struct guest *g, int *port);
-/* KVM_RUN must return 0 with exit_reason reason; else a TAP diagnostic. */
-bool guest_run_exit(struct guest *g, unsigned int reason);
 /*
  * Guest code (AT&T, for asm() strings): program the master 8259 with
  * ICW1-4 (edge, cascade, vectors 0x20-0x27, slave on IR2, 8086 mode) and
@@ -127,6 +125,8 @@ bool guest_run_exit(struct guest *g, unsigned int reason);
  * KVM_EXIT_INTR instead of hanging the test.
  */
 void guest_alarm_ms(unsigned int ms);
+/* KVM_RUN must return 0 with exit_reason reason; else a TAP diagnostic. */
+bool guest_run_exit(struct guest *g, unsigned int reason);
 void guest_destroy(struct guest *g);
 /* "IO", "HLT", ... or the number, for diagnostics. */
 const char *guest_exit_name(unsigned int reason);
