@@ -30,6 +30,7 @@
 #define S390_FAC_STFLE		7
 #define S390_FAC_ENH_DAT1	8
 #define S390_FAC_SENSE_RUNNING	9
+#define S390_FAC_STHYI		74
 #define S390_FAC_ENH_DAT2	78
 
 /* The register sets KVM_RUN syncs, as a new vCPU advertises them. */
@@ -70,6 +71,12 @@ static void s390_vcpu_setup(struct nkvm_s390_vcpu *v)
 	memcpy(svm->fac_list, svm->model.fac_list, PAGE_SIZE / 2);
 	if (s390_vm_has_facility(svm, S390_FAC_STFLE))
 		scb->fac = (u32)(unsigned long)svm->fac_list;
+	/*
+	 * STHYI is the hypervisor's to provide: it arrives as an operation
+	 * exception (intercept.c), which also catches a guest looping on one.
+	 */
+	if (s390_vm_has_facility(svm, S390_FAC_STHYI))
+		scb->ictl |= SIE_ICTL_OPEREXC;
 	mutex_unlock(&svm->vm.lock);
 
 	if (MACHINE_HAS_ESOP)
