@@ -62,6 +62,29 @@ static int s390_access_result(struct nkvm_s390_vcpu *v, int r)
 	return r > 0 ? s390_inject_prog(v, &v->last_pgm) : r;
 }
 
+/*
+ * The aligned storage operand of a privileged S- or RSY-format
+ * instruction: 0 with *ga and *ar, else the instruction ends here with
+ * an exception injected (1) or an error (<0): the handler returns
+ * min(r, 0).
+ */
+static int s390_priv_operand(struct nkvm_s390_vcpu *v, bool rsy,
+			     unsigned int align, u64 *ga, u8 *ar)
+{
+	int r;
+
+	if (s390_problem_state(v)) {
+		r = s390_privileged_op(v);
+		return r ? r : 1;
+	}
+	*ga = rsy ? s390_addr_rsy(v, ar) : s390_addr_s(v, ar);
+	if (*ga & (align - 1)) {
+		r = s390_inject_pgm_code(v, PGM_SPECIFICATION);
+		return r ? r : 1;
+	}
+	return 0;
+}
+
 /* ---- identity and model ---- */
 
 static int s390_stidp(struct nkvm_s390_vcpu *v)
@@ -69,12 +92,11 @@ static int s390_stidp(struct nkvm_s390_vcpu *v)
 	struct nkvm_s390_vm *svm = s390_vm_of(v);
 	u64 cpuid, ga;
 	u8 ar;
+	int r;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 7)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 8, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	mutex_lock(&svm->vm.lock);
 	cpuid = svm->model.cpuid;
 	mutex_unlock(&svm->vm.lock);
@@ -87,12 +109,11 @@ static int s390_stap(struct nkvm_s390_vcpu *v)
 	u16 cpu_addr = v->vcpu.vcpu_id;
 	u64 ga;
 	u8 ar;
+	int r;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 1)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 2, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	return s390_access_result(v, s390_write_guest(v, ga, ar, &cpu_addr,
 						      sizeof(cpu_addr)));
 }
@@ -247,11 +268,9 @@ static int s390_spx(struct nkvm_s390_vcpu *v)
 	u8 ar;
 	int r;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 3)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 4, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	r = s390_read_guest(v, ga, ar, &prefix, sizeof(prefix));
 	if (r)
 		return s390_access_result(v, r);
@@ -268,12 +287,11 @@ static int s390_stpx(struct nkvm_s390_vcpu *v)
 	u32 prefix = s390_prefix(v);
 	u64 ga;
 	u8 ar;
+	int r;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 3)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 4, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	return s390_access_result(v, s390_write_guest(v, ga, ar, &prefix,
 						      sizeof(prefix)));
 }
@@ -288,11 +306,9 @@ static int s390_sck(struct nkvm_s390_vcpu *v)
 	u8 ar;
 	int r;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 7)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 8, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	r = s390_read_guest(v, ga, ar, &gtod.tod, sizeof(gtod.tod));
 	if (r)
 		return s390_access_result(v, r);
@@ -334,11 +350,9 @@ int s390_handle_lpsw(struct nkvm_s390_vcpu *v)
 	u8 ar;
 	int r;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 7)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 8, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	r = s390_read_guest(v, ga, ar, &old, sizeof(old));
 	if (r)
 		return s390_access_result(v, r);
@@ -360,11 +374,9 @@ static int s390_lpswe(struct nkvm_s390_vcpu *v)
 	u8 ar;
 	int r;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 7)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 8, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	r = s390_read_guest(v, ga, ar, &new, sizeof(new));
 	if (r)
 		return s390_access_result(v, r);
@@ -402,12 +414,10 @@ int s390_handle_lctl(struct nkvm_s390_vcpu *v)
 	u64 ga;
 	u8 ar;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
 	s390_regs_rs(v, &r1, &r3);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 3)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 4, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	n = s390_nr_regs(r1, r3);
 	r = s390_read_guest(v, ga, ar, vals, n * sizeof(u32));
 	if (r)
@@ -425,16 +435,14 @@ int s390_handle_stctl(struct nkvm_s390_vcpu *v)
 {
 	unsigned int i, n;
 	u32 vals[16];
-	int r1, r3;
+	int r1, r3, r;
 	u64 ga;
 	u8 ar;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
 	s390_regs_rs(v, &r1, &r3);
-	ga = s390_addr_s(v, &ar);
-	if (ga & 3)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, false, 4, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	n = s390_nr_regs(r1, r3);
 	for (i = 0; i < n; i++)
 		vals[i] = v->scb->gcr[(r1 + i) & 0xf];
@@ -449,12 +457,10 @@ static int s390_lctlg(struct nkvm_s390_vcpu *v)
 	int r1, r3, r;
 	u8 ar;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
 	s390_regs_rs(v, &r1, &r3);
-	ga = s390_addr_rsy(v, &ar);
-	if (ga & 7)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, true, 8, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	n = s390_nr_regs(r1, r3);
 	r = s390_read_guest(v, ga, ar, vals, n * sizeof(u64));
 	if (r)
@@ -469,15 +475,13 @@ static int s390_stctg(struct nkvm_s390_vcpu *v)
 {
 	unsigned int i, n;
 	u64 vals[16], ga;
-	int r1, r3;
+	int r1, r3, r;
 	u8 ar;
 
-	if (s390_problem_state(v))
-		return s390_privileged_op(v);
 	s390_regs_rs(v, &r1, &r3);
-	ga = s390_addr_rsy(v, &ar);
-	if (ga & 7)
-		return s390_inject_pgm_code(v, PGM_SPECIFICATION);
+	r = s390_priv_operand(v, true, 8, &ga, &ar);
+	if (r)
+		return min(r, 0);
 	n = s390_nr_regs(r1, r3);
 	for (i = 0; i < n; i++)
 		vals[i] = v->scb->gcr[(r1 + i) & 0xf];
