@@ -106,6 +106,8 @@ static void setup(struct guest *g, int kvm, unsigned long id, __u64 psw_mask,
 		  __u64 psw_addr)
 {
 	struct kvm_s390_psw psw = { .mask = psw_mask, .addr = psw_addr };
+	struct kvm_one_reg reg = { .id = KVM_REG_S390_CLOCK_COMP };
+	__u64 ckc = ~0ULL;
 	struct kvm_sregs sregs;
 
 	memset(mem, 0, GUEST_S390_MEM);
@@ -123,6 +125,13 @@ static void setup(struct guest *g, int kvm, unsigned long id, __u64 psw_mask,
 	sregs.crs[6] = CR6_ALL_ISCS;
 	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
 		tap_bail("KVM_SET_SREGS: %m");
+	/*
+	 * A new vCPU's clock comparator is 0, always pending once enabled:
+	 * the latest value instead (test_ckc sets its own).
+	 */
+	reg.addr = (__u64)(unsigned long)&ckc;
+	if (ioctl(g->vcpu, KVM_SET_ONE_REG, &reg))
+		tap_bail("KVM_SET_ONE_REG CLOCK_COMP: %m");
 	if (ioctl(g->vcpu, KVM_S390_SET_INITIAL_PSW, &psw))
 		tap_bail("KVM_S390_SET_INITIAL_PSW: %m");
 }

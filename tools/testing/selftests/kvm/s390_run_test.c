@@ -36,6 +36,8 @@
 #define LC_PGM_OLD_PSW		0x150
 #define LC_PGM_NEW_PSW		0x1d0
 
+#define CR0_AFP			(1ULL << (63 - 45))
+
 static void *mem;
 static void *bad_addr;
 
@@ -294,6 +296,7 @@ static void test_regs(int kvm)
 	regs.gprs[5] = 0x1122334455667788ULL;
 	ok = !ioctl(g.vcpu, KVM_SET_REGS, &regs);
 	ok &= !ioctl(g.vcpu, KVM_GET_SREGS, &sregs);
+	sregs.crs[0] |= CR0_AFP;		/* STFPC needs it */
 	sregs.crs[3] = 0xabcd;
 	sregs.acrs[4] = 0x5a5a;
 	ok &= !ioctl(g.vcpu, KVM_SET_SREGS, &sregs);
