@@ -75,8 +75,10 @@ struct nkvm_s390_vcpu *s390_vcpu_by_id(struct nkvm_vm *vm, u32 id)
 
 static void s390_vm_free(struct nkvm_s390_vm *svm)
 {
-	if (svm->gmap)
+	if (svm->gmap) {
+		s390_gmap_vm_del(svm);
 		gmap_remove(svm->gmap);
+	}
 	free_page((unsigned long)svm->sca);
 	free_page((unsigned long)svm->fac_list);
 }
@@ -120,6 +122,7 @@ static int s390_vm_init(struct nkvm_vm *vm, unsigned long type)
 	if (!svm->gmap)
 		goto out;
 	svm->gmap->private = svm;
+	s390_gmap_vm_add(svm);
 	return 0;
 out:
 	s390_vm_free(svm);

@@ -146,6 +146,7 @@ struct nkvm_s390_vm {
 	 * from the memslots segment by segment (s390.c), and the SCA.
 	 */
 	struct gmap *gmap;		/* (c) */
+	struct list_head gmap_node;	/* sie.c: s390_gmap_vms */
 	struct s390_bsca *sca;		/* (c) entries: [l] */
 	/* The guest's facility list for STFLE, 31-bit addressable. */
 	u64 *fac_list;			/* (c) page; copied from model [l] */
@@ -304,6 +305,9 @@ int s390_vcpu_complete_exit(struct nkvm_vcpu *vcpu);
 void s390_vcpu_kick(struct nkvm_s390_vcpu *v);
 void s390_vcpu_kick_sync(struct nkvm_s390_vcpu *v);
 void s390_sca_del(struct nkvm_s390_vcpu *v);
+void s390_gmap_vm_add(struct nkvm_s390_vm *svm);
+void s390_gmap_vm_del(struct nkvm_s390_vm *svm);
+void s390_gmap_vcpu_sync(void);
 int s390_sie_setup(void);
 void s390_sie_unsetup(void);
 

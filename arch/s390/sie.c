@@ -85,6 +85,36 @@ void s390_vcpu_kick_sync(struct nkvm_s390_vcpu *v)
 }
 
 /*
+ * The kernel calls the pte notifier for every gmap of the system, the
+ * stock KVM's too if it is loaded: only the VMs on this list are ours.
+ * The lock also keeps a vCPU that the notifier found in the VM's table
+ * alive until it is done with it (s390_vcpu_destroy() takes it).
+ */
+static LIST_HEAD(s390_gmap_vms);
+static DEFINE_SPINLOCK(s390_gmap_vms_lock);
+
+void s390_gmap_vm_add(struct nkvm_s390_vm *svm)
+{
+	spin_lock(&s390_gmap_vms_lock);
+	list_add(&svm->gmap_node, &s390_gmap_vms);
+	spin_unlock(&s390_gmap_vms_lock);
+}
+
+void s390_gmap_vm_del(struct nkvm_s390_vm *svm)
+{
+	spin_lock(&s390_gmap_vms_lock);
+	list_del(&svm->gmap_node);
+	spin_unlock(&s390_gmap_vms_lock);
+}
+
+/* Called before a vCPU's memory goes: no notifier is looking at it. */
+void s390_gmap_vcpu_sync(void)
+{
+	spin_lock(&s390_gmap_vms_lock);
+	spin_unlock(&s390_gmap_vms_lock);
+}
+
+/*
  * The host changes the mapping of a page the kernel armed for us
  * (gmap_mprotect_notify(): the prefix pages). The page-table lock is
  * held: the vCPUs concerned leave SIE, and fault their prefix pages in
@@ -93,22 +123,30 @@ void s390_vcpu_kick_sync(struct nkvm_s390_vcpu *v)
 static void s390_gmap_notifier(struct gmap *gmap, unsigned long start,
 			       unsigned long end)
 {
-	struct nkvm_s390_vm *svm = gmap->private;
+	struct nkvm_s390_vm *svm;
 	struct nkvm_vcpu *vcpu;
 	unsigned long i;
 	u32 prefix;
 
-	if (start >= SZ_2G || !svm)
+	if (start >= SZ_2G)
 		return;
-	xa_for_each(&svm->vm.vcpus, i, vcpu) {
-		struct nkvm_s390_vcpu *v = to_s390_vcpu(vcpu);
+	spin_lock(&s390_gmap_vms_lock);
+	list_for_each_entry(svm, &s390_gmap_vms, gmap_node) {
+		if (svm->gmap != gmap)
+			continue;
+		xa_for_each(&svm->vm.vcpus, i, vcpu) {
+			struct nkvm_s390_vcpu *v = to_s390_vcpu(vcpu);
 
-		prefix = s390_prefix(v);
-		if (prefix <= end && start <= prefix + 2 * PAGE_SIZE - 1) {
-			set_bit(S390_REQ_PREFIX, &v->requests);
-			s390_vcpu_kick_sync(v);
+			prefix = s390_prefix(v);
+			if (prefix <= end &&
+			    start <= prefix + 2 * PAGE_SIZE - 1) {
+				set_bit(S390_REQ_PREFIX, &v->requests);
+				s390_vcpu_kick_sync(v);
+			}
 		}
+		break;
 	}
+	spin_unlock(&s390_gmap_vms_lock);
 }
 
 static struct gmap_notifier s390_gmap_nb = {

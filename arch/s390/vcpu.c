@@ -136,6 +136,8 @@ void s390_vcpu_destroy(struct nkvm_vcpu *vcpu)
 	if (!v->sie_page)
 		return;
 	s390_sca_del(v);
+	/* Out of the VM's table already: wait for a pte notifier using it. */
+	s390_gmap_vcpu_sync();
 	free_page((unsigned long)v->sie_page);
 }
 
