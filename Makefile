@@ -41,7 +41,7 @@ KVM_IMPL ?= ours
 export KVM_IMPL
 
 .PHONY: all module selftests abi-check check check-host check-upstream check-upstream-s390 \
-	check-debug demo bench \
+	check-debug check-qemu demo bench \
 	sparse checkpatch clean fuzz deb
 
 all: module
@@ -85,6 +85,9 @@ check-upstream-s390:
 
 check-debug:
 	@scripts/check-debug.sh
+
+check-qemu:
+	@scripts/check-qemu.sh
 
 demo:
 	@scripts/demo.sh

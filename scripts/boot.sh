@@ -13,6 +13,8 @@
 #      NKVM_KERNEL (x86_64: boot this kernel image instead of the pinned Debian one;
 #      make check-debug's debug kernel)
 #      NKVM_RELOADS (module_reload_test's cycles: a longer timeout and kernel log)
+#      NKVM_QEMU_SMP (vCPUs of the test VM, 2; make check-qemu boots it with 1: see
+#      Documentation/qemu.md)
 #      NKVM_QEMU_MONITOR (a socket path: QEMU's monitor listens there, for looking at
 #      a frozen guest: `info registers -a`; see Documentation/fuzzing.md)
 # Serialized with every other emulator run through flock on /tmp/nkvm-emulator.lock.
@@ -121,7 +123,7 @@ hercules_run() {
 	grep -q '^NKVM-INIT: run.sh exit status' "$log" || return 1
 }
 
-common=(-smp 2 -m "$mem" -accel "tcg,thread=${NKVM_TCG_THREAD:-single}" -nographic -no-reboot -nic none
+common=(-smp "${NKVM_QEMU_SMP:-2}" -m "$mem" -accel "tcg,thread=${NKVM_TCG_THREAD:-single}" -nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd")
 [ -z "${NKVM_QEMU_MONITOR:-}" ] || common+=(-monitor "unix:$NKVM_QEMU_MONITOR,server,nowait")
 emu=qemu

@@ -1,15 +1,18 @@
 #!/bin/bash
 # nkvm: the whole test run (`make check`).
-#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64,
-#                  s390 (QEMU, no SIE), s390 sie (Hercules)
+#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, QEMU in
+#                  x86_64 (one make check-qemu row), arm64, s390 (QEMU, no SIE), s390 sie
+#                  (Hercules)
 #   KVM_IMPL=stock host checks, then the same tests against the stock modules: x86_64
-#                  (kvm/kvm-amd) and s390 sie (kvm.ko under Hercules)
+#                  (kvm/kvm-amd) with the QEMU row, and s390 sie (kvm.ko under Hercules)
 # Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   KVER_SERIES=6.12  the same against Debian 12's 6.12 kernel: x86_64 only (logs in
 #                     build/check-6.12/, the module in build/x86_64-6.12/)
 # Logs: build/check/. Env: NKVM_CACHE, NKVM_BOOT_TIMEOUT, NKVM_CHECK_ARCHES (default
 # "x86_64 arm64 s390"; x86_64 for 6.12), NKVM_CHECK_HERCULES=0 (leave out the
-# Hercules boots, 1-2 min each).
+# Hercules boots, 1-2 min each), NKVM_CHECK_QEMU=0 (leave out the QEMU row: make
+# check-qemu's fastest, -M microvm, whose L2 guest kernel takes ~6 min to build the
+# first time; it runs in the 6.1 run only).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$NKVM_ROOT"
@@ -186,17 +189,46 @@ boot() {
 	fi
 }
 
+# qemu_row IMPL ROW: make check-qemu's ROW (Debian's QEMU 7.2 in the x86_64 test VM,
+# booting the small L2 guest on IMPL) as one check. NKVM_CHECK_QEMU=0 leaves it out.
+qemu_row() {
+	local im=$1 row=$2 q=$out/qemu label="x86_64/$1-qemu" res r user detail
+	section "guest: $label (QEMU 7.2 -accel kvm inside the test VM, row $row)"
+	if [ "$im" = ours ] && [ -z "${have_ko[x86_64]:-}" ]; then
+		fail "$label: not booted, nkvm.ko for x86_64 did not build"; return
+	fi
+	if ! NKVM_QEMU_OUT=$q NKVM_QEMU_IMPLS=$im NKVM_QEMU_ROWS=$row \
+			scripts/check-qemu.sh >"$out/qemu.log" 2>&1; then
+		fail "$label: scripts/check-qemu.sh failed"; showlog "$out/qemu.log"; return
+	fi
+	res=$(awk -v r="$row" '$1 == r' "$q/results-$im" 2>/dev/null)
+	read -r _ r user detail <<<"$res" || true
+	if [ "$r" = PASS ]; then
+		P=$((P + 1)); echo "[$label] ok - qemu_${row//-/_}: the L2 guest reached userspace in $user s and finished ($detail)"
+	else
+		F=$((F + 1)); echo "[$label] not ok - qemu_${row//-/_}: ${r:-no result} ${detail:-} (logs: $q/$im/)"
+	fi
+}
+
 has_arch() { case " $arches " in *" $1 "*) return 0 ;; esac; return 1; }
 # s390 with SIE runs only under Hercules (Documentation/testing.md).
 hercules=${NKVM_CHECK_HERCULES:-1}
 if [ "$impl" = stock ]; then
 	has_arch x86_64 && boot x86_64 stock main
+	if has_arch x86_64 && [ "${NKVM_CHECK_QEMU:-1}" = 1 ] && [ "$KSERIES" = 6.1 ]; then
+		qemu_row stock microvm
+	fi
 	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 stock sie; fi
 	echo
 	echo "# KVM_IMPL=stock: arm64 not booted (its KVM is built into the kernel), s390 only"
 	echo "#   under Hercules (no SIE under QEMU TCG)"
 else
-	if has_arch x86_64; then boot x86_64 ours main; boot x86_64 ours nohw; fi
+	if has_arch x86_64; then
+		boot x86_64 ours main; boot x86_64 ours nohw
+		if [ "${NKVM_CHECK_QEMU:-1}" = 1 ] && [ "$KSERIES" = 6.1 ]; then
+			qemu_row ours microvm
+		fi
+	fi
 	has_arch arm64 && boot arm64 ours main
 	has_arch s390 && boot s390 ours main
 	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 ours sie; fi

@@ -1,9 +1,10 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|base|x86|arm64|s390|hercules|bench|debug|pkg]...
+# usage: scripts/deps.sh [all|base|x86|arm64|s390|hercules|bench|debug|pkg|qemu]...
 #   (default: all; base: only what every script needs; bench: make bench's plot;
-#   debug: building the debug kernel; pkg: the package test's dkms, lintian and udev, in
-#   all too). The x86_64 kernel headers are not here:
+#   debug: building the debug kernel and the L2 guest kernel; pkg: the package test's
+#   dkms, lintian and udev, in all too; qemu: make check-qemu's extra tools inside the
+#   test VM). The x86_64 kernel headers are not here:
 #   scripts/fetch.sh kdir installs them at the version chosen for the run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +19,7 @@ hercules=(hercules)
 bench=(python3-matplotlib)
 pkg=(dkms lintian udev)
 debug=(flex bison bc libelf-dev libssl-dev linux-source-6.1)
+qemu=(strace)
 
 want=("${common[@]}")
 [ $# -gt 0 ] || set -- all
@@ -32,7 +34,8 @@ for a in "$@"; do
 	bench) want+=("${bench[@]}") ;;
 	pkg) want+=("${pkg[@]}") ;;
 	debug) want+=("${debug[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, hercules, bench, debug or pkg)" ;;
+	qemu) want+=("${qemu[@]}") ;;
+	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, hercules, bench, debug, pkg or qemu)" ;;
 	esac
 done
 

@@ -1448,7 +1448,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	else
 		svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 
-	if (window || READ_ONCE(xv->vcpu.run->request_interrupt_window)) {
+	if (window || nkvm_x86_user_wants_window(xv)) {
 		ctl->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
 		ctl->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				(0xf << V_INTR_PRIO_SHIFT);
