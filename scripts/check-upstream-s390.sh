@@ -21,7 +21,7 @@ T0=$SECONDS
 # rseq_test (100000 task migrations, no argument to reduce them) stays out.
 declare -A args=(
 	[demand_paging_test]="-b 16M"
-	[dirty_log_test]="-i 2"
+	[dirty_log_test]="-i 3"
 	[kvm_page_table_test]="-b 32M"
 )
 left_out=rseq_test
