@@ -74,6 +74,10 @@ n=${#tests[@]}
 
 # ---- the module, the payload, one boot
 make ARCH=s390 >"$out/build.log" 2>&1 || die "nkvm.ko does not build for s390 (log: $out/build.log)"
+# console_pace (our selftests' build) carries the guest's console under Hercules.
+make selftests ARCH=s390 >>"$out/build.log" 2>&1 ||
+	die "the s390 selftests do not build (log: $out/build.log)"
+[ -x build/s390/selftests/console_pace ] || die "no build/s390/selftests/console_pace"
 pl=$out/payload
 NKVM_RUN_SH=$NKVM_SCRIPTS/guest/upstream-s390-run.sh \
 NKVM_INIT_TIMEOUT=$((2 * n * (tmo + 5) + 60)) \
