@@ -105,12 +105,13 @@ modpath() {
 }
 
 # The stock modules: on x86_64 always (run.sh checks that nkvm refuses to load beside
-# them), on s390 for impl=stock (they load only under Hercules).
+# them), on s390 under Hercules (they load only there): impl=stock, and impl=ours,
+# whose run.sh runs the s390 tests on them too once nkvm is unloaded.
 stock=()
 case "$ARCH_N-$impl-$boot" in
 x86_64-*-debug) ;;
 x86_64-*) stock=(kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko) ;;
-s390-stock-*) stock=(kernel/arch/s390/kvm/kvm.ko) ;;
+s390-stock-*|s390-ours-sie) stock=(kernel/arch/s390/kvm/kvm.ko) ;;
 esac
 if [ ${#stock[@]} -gt 0 ]; then
 	img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
