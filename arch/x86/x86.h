@@ -441,6 +441,32 @@ void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e);
 int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 			const struct kvm_vcpu_events *e);
 
+/*
+ * events.c, for vendors: the event an entry injects (a slot of struct
+ * nkvm_x86_events), chosen as stock does; shadow: the guest is in an STI
+ * or MOV SS shadow; irq_needs_if: the hardware refuses an external
+ * interrupt while IF is clear or a shadow holds (VMX), so one queued then
+ * waits. *window: an interrupt (the LAPIC's, or userspace's request)
+ * waits for an interrupt window.
+ */
+enum nkvm_x86_slot {
+	NKVM_X86_SLOT_NONE, NKVM_X86_SLOT_EXC, NKVM_X86_SLOT_NMI,
+	NKVM_X86_SLOT_IRQ,
+};
+
+enum nkvm_x86_requeue {
+	NKVM_X86_REQUEUE_NMI, NKVM_X86_REQUEUE_EXC, NKVM_X86_REQUEUE_IRQ,
+	NKVM_X86_REQUEUE_SOFT_IRQ,
+};
+
+enum nkvm_x86_slot nkvm_x86_next_event(struct nkvm_x86_vcpu *xv, bool shadow,
+				       bool irq_needs_if, bool *window);
+void nkvm_x86_event_delivered(struct nkvm_x86_vcpu *xv,
+			      enum nkvm_x86_slot slot);
+void nkvm_x86_requeue_event(struct nkvm_x86_vcpu *xv,
+			    enum nkvm_x86_requeue kind, u8 vector,
+			    bool has_error, u32 error, bool user_soft);
+
 /* sync_regs.c: nkvm_arch_ops.sync_regs_in/out. */
 int nkvm_x86_sync_regs_in(struct nkvm_vcpu *vcpu, u64 *dirty);
 void nkvm_x86_sync_regs_out(struct nkvm_vcpu *vcpu, u64 valid);

@@ -996,7 +996,7 @@ static void svm_init_vcpu(struct nkvm_x86_vcpu *xv)
 	nkvm_x86_debug_reset(xv);
 	sv->pio_pending = false;
 	sv->strio.pending = false;
-	sv->injected = SVM_INJ_NONE;
+	sv->injected = NKVM_X86_SLOT_NONE;
 	sv->awaiting_iret = false;
 	xv->mmio.pending = false;
 	memset(&xv->ev, 0, sizeof(xv->ev));
@@ -1306,100 +1306,57 @@ static const svm_exit_handler svm_exit_handlers[] = {
 
 /*
  * After an exit: the event the entry injected was delivered unless the
- * exit interrupted its delivery, and any event whose delivery the exit
- * interrupted goes back to its slot to be delivered again, except the
- * ones an instruction raises (INTn, INT3, INTO): RIP still points at that
- * instruction, which simply runs again.
+ * exit interrupted its delivery; such an event goes back to its slot
+ * (events.c says which).
  */
 static void svm_complete_events(struct nkvm_x86_vcpu *xv,
 				struct svm_vcpu *sv)
 {
 	struct vmcb_control_area *ctl = &sv->vmcb->control;
-	struct nkvm_x86_events *ev = &xv->ev;
 	u32 info = ctl->exit_int_info;
 	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
-	u32 vector = info & SVM_EXITINTINFO_VEC_MASK;
-	bool soft = sv->injected == SVM_INJ_IRQ && ev->irq_soft;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+	bool soft = sv->injected == NKVM_X86_SLOT_IRQ && xv->ev.irq_soft;
 
 	if (sv->awaiting_iret && xv->regs.rip != sv->iret_rip) {
 		sv->awaiting_iret = false;
-		ev->nmi_masked = false;
+		xv->ev.nmi_masked = false;
 	}
 
-	switch (sv->injected) {
-	case SVM_INJ_EXC:
-		ev->exc_injected = false;
-		break;
-	case SVM_INJ_NMI:
-		ev->nmi_injected = false;
-		break;
-	case SVM_INJ_IRQ:
-		ev->irq_injected = false;
-		break;
-	}
-	sv->injected = SVM_INJ_NONE;
+	nkvm_x86_event_delivered(xv, sv->injected);
+	sv->injected = NKVM_X86_SLOT_NONE;
 	ctl->event_inj = 0;
 	if (!(info & SVM_EXITINTINFO_VALID))
 		return;
 
 	switch (type) {
 	case SVM_EXITINTINFO_TYPE_NMI:
-		ev->nmi_injected = true;
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_NMI, vector,
+				       false, 0, false);
 		break;
 	case SVM_EXITINTINFO_TYPE_EXEPT:
+		/* INT3 and INTO: the instruction runs again. */
 		if (vector == BP_VECTOR || vector == OF_VECTOR)
 			break;
-		ev->exc_injected = true;
-		ev->exc_nr = vector;
-		ev->exc_has_error = info & SVM_EXITINTINFO_VALID_ERR;
-		ev->exc_error = ctl->exit_int_info_err;
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_EXC, vector,
+				       info & SVM_EXITINTINFO_VALID_ERR,
+				       ctl->exit_int_info_err, false);
 		break;
 	case SVM_EXITINTINFO_TYPE_INTR:
-		ev->irq_injected = true;
-		ev->irq_nr = vector;
-		ev->irq_soft = false;
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_IRQ, vector,
+				       false, 0, false);
 		break;
 	case SVM_EXITINTINFO_TYPE_SOFT:
-		/* Userspace's soft interrupt has no instruction to rerun. */
-		if (soft) {
-			ev->irq_injected = true;
-			ev->irq_nr = vector;
-		}
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_SOFT_IRQ, vector,
+				       false, 0, soft);
 		break;
 	}
 }
 
 /*
- * With an in-kernel LAPIC, when no event fills a slot: the interrupt it
- * has for a guest that can take one. True when one more waits for an
- * interrupt window.
- */
-static bool svm_lapic_irq(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
-{
-	struct nkvm_x86_events *ev = &xv->ev;
-	int vec;
-
-	if (!xv->lapic)
-		return false;
-	if (!ev->exc_injected && !ev->nmi_injected && !ev->irq_injected &&
-	    (xv->regs.rflags & X86_EFLAGS_IF) &&
-	    !(xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ) &&
-	    !(sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK)) {
-		vec = nkvm_x86_lapic_next_irq(xv);
-		if (vec >= 0) {
-			ev->irq_injected = true;
-			ev->irq_nr = vec;
-			ev->irq_soft = false;
-		}
-	}
-	return nkvm_x86_lapic_has_irq(xv);
-}
-
-/*
- * Before an entry: inject the first event in a slot, else a pending NMI
- * if NMIs are unmasked, else the LAPIC's interrupt; intercept IRET while
- * NMIs are masked, and VINTR while userspace or the LAPIC waits for an
- * interrupt window.
+ * Before an entry: inject the event events.c chooses; intercept IRET
+ * while NMIs are masked, and VINTR while userspace or the LAPIC waits for
+ * an interrupt window.
  */
 static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
@@ -1407,19 +1364,12 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	struct nkvm_x86_events *ev = &xv->ev;
 	bool window;
 
-	if (!ev->nmi_injected && ev->nmi_pending && !ev->nmi_masked &&
-	    !(xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ) &&
-	    !ev->exc_injected && !ev->irq_injected &&
-	    !(ctl->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
-		ev->nmi_pending--;
-		ev->nmi_injected = true;
-		ev->nmi_masked = true;
-	}
-	window = svm_lapic_irq(xv, sv);
-
+	sv->injected = nkvm_x86_next_event(xv, ctl->int_state &
+					   SVM_INTERRUPT_SHADOW_MASK,
+					   false, &window);
 	ctl->event_inj = 0;
-	if (ev->exc_injected) {
-		sv->injected = SVM_INJ_EXC;
+	switch (sv->injected) {
+	case NKVM_X86_SLOT_EXC:
 		ctl->event_inj = ev->exc_nr | SVM_EVTINJ_TYPE_EXEPT |
 				 SVM_EVTINJ_VALID;
 		/* Real mode pushes no error code. */
@@ -1427,17 +1377,20 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 			ctl->event_inj |= SVM_EVTINJ_VALID_ERR;
 			ctl->event_inj_err = ev->exc_error;
 		}
-	} else if (ev->nmi_injected) {
-		sv->injected = SVM_INJ_NMI;
+		break;
+	case NKVM_X86_SLOT_NMI:
 		nkvm_stat_inc(&xv->stat.nmi_injections);
 		ctl->event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
 				 SVM_EVTINJ_VALID;
-	} else if (ev->irq_injected) {
-		sv->injected = SVM_INJ_IRQ;
+		break;
+	case NKVM_X86_SLOT_IRQ:
 		nkvm_stat_inc(&xv->stat.irq_injections);
 		ctl->event_inj = ev->irq_nr | SVM_EVTINJ_VALID |
 				 (ev->irq_soft ? SVM_EVTINJ_TYPE_SOFT :
 						 SVM_EVTINJ_TYPE_INTR);
+		break;
+	case NKVM_X86_SLOT_NONE:
+		break;
 	}
 	trace_nkvm_inject(xv->vcpu.vcpu_id, ctl->event_inj, ctl->event_inj_err);
 
@@ -1448,7 +1401,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	else
 		svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 
-	if (window || READ_ONCE(xv->vcpu.run->request_interrupt_window)) {
+	if (window) {
 		ctl->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
 		ctl->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				(0xf << V_INTR_PRIO_SHIFT);

@@ -41,11 +41,6 @@ struct svm_vm {
 	struct svm_npt npt;		/* [k] */
 };
 
-/* The event slot (struct nkvm_x86_events) an entry injected. */
-enum svm_inj {
-	SVM_INJ_NONE, SVM_INJ_EXC, SVM_INJ_NMI, SVM_INJ_IRQ,
-};
-
 struct svm_vcpu {
 	struct vmcb *vmcb;		/* (c) one page */
 	u64 vmcb_pa;			/* (c) as VMRUN wants it */
@@ -66,7 +61,7 @@ struct svm_vcpu {
 	/* [m] An INS whose data the next run stores. */
 	struct nkvm_x86_strio strio;
 
-	/* [m] Which event slot (enum svm_inj) the last entry injected. */
+	/* [m] Which event slot (enum nkvm_x86_slot) the last entry injected. */
 	u8 injected;
 	/* [m] The guest's IRET from its NMI handler exited at iret_rip. */
 	bool awaiting_iret;
