@@ -584,7 +584,8 @@ static long x86_get_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
 /* KVM_SET_SREGS and KVM_SYNC_X86_SREGS, from a kernel copy. */
 int nkvm_x86_set_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs)
 {
-	if (!nkvm_x86_sregs_valid(sregs, nkvm_x86_cpuid_cr4_rsvd(xv)))
+	if (!nkvm_x86_sregs_valid(sregs, nkvm_x86_cpuid_cr4_rsvd(xv)) ||
+	    (x86_vendor->sregs_valid && !x86_vendor->sregs_valid(xv, sregs)))
 		return -EINVAL;
 	x86_vendor->set_sregs(xv, sregs);
 	return 0;

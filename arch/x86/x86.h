@@ -40,6 +40,13 @@ struct nkvm_x86_vendor {
 	void (*get_sregs)(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs);
 	/* Called only with state the x86 layer has validated. */
 	void (*set_sregs)(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
+	/*
+	 * The vendor's own rules for KVM_SET_SREGS, after the x86 layer's:
+	 * false for state its hardware would refuse to enter (EINVAL).
+	 * Optional.
+	 */
+	bool (*sregs_valid)(struct nkvm_x86_vcpu *xv,
+			    const struct kvm_sregs *sregs);
 
 	/* Per-VM state (the nested page table). Optional. */
 	int (*vm_init)(struct nkvm_x86_vm *xvm);
