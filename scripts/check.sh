@@ -1,12 +1,15 @@
 #!/bin/bash
 # nkvm: the whole test run (`make check`).
-#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64, s390
+#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64, s390,
+#                  and x86_64 under Bochs (Intel VMX): the stock kvm-intel, then nkvm
 #   KVM_IMPL=stock host checks, then the x86_64 boot against the stock kvm/kvm-amd modules
+#                  and the Bochs boot against the stock kvm/kvm-intel ones
 # Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   KVER_SERIES=6.12  the same against Debian 12's 6.12 kernel: x86_64 only (logs in
 #                     build/check-6.12/, the module in build/x86_64-6.12/)
 # Logs: build/check/. Env: NKVM_CACHE, NKVM_BOOT_TIMEOUT, NKVM_CHECK_ARCHES (default
-# "x86_64 arm64 s390"; x86_64 for 6.12).
+# "x86_64 arm64 s390"; x86_64 for 6.12), NKVM_CHECK_VMX (1: the Bochs boot, the default
+# with x86_64 on 6.1; 0: none; the 6.12 run leaves it out unless set to 1).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$NKVM_ROOT"
@@ -161,6 +164,7 @@ boot() {
 	fi
 	local nohw=() try
 	[ "$bt" = nohw ] && nohw=(--nohw)
+	[ "$bt" = vmx ] && nohw=(--vmx)
 	t=$SECONDS
 	# A guest kernel that dies (the stock kvm-amd under TCG hangs now and
 	# then) is booted once more; the dead run's log is kept and named.
@@ -173,8 +177,12 @@ boot() {
 		echo "# note: $label: the guest died without NKVM-DONE (emulator status $rc); booting it once more (dead log: $dir/console-dead.log)"
 	done
 	echo "# $label: $(grep '^NKVM-BOOT:' "$dir/console.log" | tail -n1 | sed 's/^NKVM-BOOT: //') (log: $dir/console.log)"
-	scripts/parse.py --label "$label" --counts "$dir/counts" "$dir/console.log" || true
-	add_counts "$dir/counts"
+	if [ "$bt" = vmx ]; then
+		vmx_parts "$dir"
+	else
+		scripts/parse.py --label "$label" --counts "$dir/counts" "$dir/console.log" || true
+		add_counts "$dir/counts"
+	fi
 	if [ $rc -eq 124 ]; then
 		F=$((F + 1)); echo "[$label] not ok - emulator timed out after ${NKVM_BOOT_TIMEOUT:-$NKVM_BOOT_TIMEOUT_DEFAULT} s"
 	elif [ $rc -ne 0 ]; then
@@ -182,14 +190,41 @@ boot() {
 	fi
 }
 
+# vmx_parts DIR: the Bochs boot ran one part per implementation (scripts/guest/
+# vmx-run.sh): split its console log at the "NKVM-PART <impl>" lines (the boot's
+# own lines go to the first part) and count each part alone; a part the guest never
+# reached is an empty log, whose missing NKVM-DONE counts as a failure.
+vmx_parts() {
+	local dir=$1 impls p
+	impls=$(sed -n 's/^NKVM_IMPLS="\(.*\)"$/\1/p' "$dir/payload/env")
+	for p in $impls; do : >"$dir/console-$p.log"; done
+	awk -v dir="$dir" '
+		/^NKVM-PART / {
+			f = dir "/console-" $2 ".log"
+			for (i = 1; i <= n; i++) print pre[i] >> f
+			n = 0
+		}
+		{ if (f) print >> f; else pre[++n] = $0 }' "$dir/console.log"
+	for p in $impls; do
+		scripts/parse.py --label "x86_64/$p-vmx" --counts "$dir/counts-$p" "$dir/console-$p.log" || true
+		add_counts "$dir/counts-$p"
+		VMX_SUMMARY+="# x86_64/$p-vmx (Bochs, Intel VMX): $(awk '{ printf "%d passed, %d failed, %d skipped", $1, $2, $3 }' "$dir/counts-$p")"$'\n'
+	done
+}
+VMX_SUMMARY=
+
 has_arch() { case " $arches " in *" $1 "*) return 0 ;; esac; return 1; }
+vmx=${NKVM_CHECK_VMX:-}
+[ -n "$vmx" ] || { [ "$KSERIES" = 6.1 ] && vmx=1 || vmx=0; }
 if [ "$impl" = stock ]; then
 	has_arch x86_64 && boot x86_64 stock main
+	has_arch x86_64 && [ "$vmx" = 1 ] && boot x86_64 stock vmx
 	echo
 	echo "# KVM_IMPL=stock: arm64 and s390 not booted (no stock module to test there:"
 	echo "#   arm64 KVM is built into the kernel, s390 has no SIE under QEMU TCG)"
 else
 	if has_arch x86_64; then boot x86_64 ours main; boot x86_64 ours nohw; fi
+	has_arch x86_64 && [ "$vmx" = 1 ] && boot x86_64 ours vmx
 	has_arch arm64 && boot arm64 ours main
 	has_arch s390 && boot s390 ours main
 fi
@@ -218,6 +253,7 @@ if [ "$impl" = ours ] && [ "$KSERIES" = 6.1 ] && has_arch x86_64 && [ "${NKVM_PK
 fi
 
 echo
+[ -z "$VMX_SUMMARY" ] || printf '%s' "$VMX_SUMMARY"
 echo "# kernel series $KSERIES: total time $((SECONDS - T0)) s, logs in $out"
 if [ $S -gt 0 ]; then echo "$P passed, $F failed, $S skipped"; else echo "$P passed, $F failed"; fi
 [ $F -eq 0 ]

@@ -1,7 +1,8 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|base|x86|arm64|s390|bench|debug|pkg]...
-#   (default: all; base: only what every script needs; bench: make bench's plot;
+# usage: scripts/deps.sh [all|base|x86|vmx|arm64|s390|bench|debug|pkg]...
+#   (default: all; base: only what every script needs; vmx: Bochs and the ISO tools of
+#   the Intel VMX boot (scripts/boot.sh --vmx); bench: make bench's plot;
 #   debug: building the debug kernel; pkg: the package test's dkms, lintian and udev, in
 #   all too). The x86_64 kernel headers are not here:
 #   scripts/fetch.sh kdir installs them at the version chosen for the run.
@@ -11,6 +12,7 @@ set -euo pipefail
 common=(make gcc libc6-dev python3 cpio kmod busybox-static xz-utils gzip
 	sparse dwarves debian-archive-keyring util-linux coreutils)
 x86=(qemu-system-x86 ipxe-qemu)
+vmx=(bochs bochsbios vgabios xorriso isolinux syslinux-common)
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
 bench=(python3-matplotlib)
@@ -21,15 +23,16 @@ want=("${common[@]}")
 [ $# -gt 0 ] || set -- all
 for a in "$@"; do
 	case "$a" in
-	all) want+=("${x86[@]}" "${arm64[@]}" "${s390[@]}" "${pkg[@]}") ;;
+	all) want+=("${x86[@]}" "${vmx[@]}" "${arm64[@]}" "${s390[@]}" "${pkg[@]}") ;;
 	base) ;;
 	x86|x86_64|amd64) want+=("${x86[@]}") ;;
+	vmx) want+=("${vmx[@]}") ;;
 	arm64|aarch64) want+=("${arm64[@]}") ;;
 	s390|s390x) want+=("${s390[@]}") ;;
 	bench) want+=("${bench[@]}") ;;
 	pkg) want+=("${pkg[@]}") ;;
 	debug) want+=("${debug[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, bench, debug or pkg)" ;;
+	*) die "deps.sh: unknown set '$a' (want all, base, x86, vmx, arm64, s390, bench, debug or pkg)" ;;
 	esac
 done
 
