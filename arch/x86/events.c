@@ -224,6 +224,34 @@ long nkvm_x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
 	return nkvm_x86_set_events(xv, &e);
 }
 
+/* For vendors: an exception for the guest, in the exception slot. */
+void nkvm_x86_queue_exception(struct nkvm_x86_vcpu *xv, u8 vector,
+			      bool has_error, u32 error)
+{
+	struct nkvm_x86_events *ev = &xv->ev;
+
+	ev->exc_injected = true;
+	ev->exc_nr = vector;
+	ev->exc_has_error = has_error;
+	ev->exc_error = error;
+}
+
+/*
+ * For vendors: KVM_EXIT_INTERNAL_ERROR with the exit's four words (the
+ * vendor's exit code and information). Returns 0, as run() does.
+ */
+int nkvm_x86_internal_error(struct nkvm_x86_vcpu *xv, u32 suberror,
+			    const u64 data[4])
+{
+	struct kvm_run *run = xv->vcpu.run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 4;
+	memcpy(run->internal.data, data, 4 * sizeof(u64));
+	return 0;
+}
+
 /*
  * For vendors, before an entry: which slot of struct nkvm_x86_events to
  * inject from. A pending NMI goes into its slot when no other event is
@@ -315,10 +343,7 @@ void nkvm_x86_requeue_event(struct nkvm_x86_vcpu *xv,
 		ev->nmi_injected = true;
 		break;
 	case NKVM_X86_REQUEUE_EXC:
-		ev->exc_injected = true;
-		ev->exc_nr = vector;
-		ev->exc_has_error = has_error;
-		ev->exc_error = error;
+		nkvm_x86_queue_exception(xv, vector, has_error, error);
 		break;
 	case NKVM_X86_REQUEUE_IRQ:
 		ev->irq_injected = true;

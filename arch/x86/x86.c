@@ -971,3 +971,17 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.vcpu_stats		= x86_vcpu_stats,
 	.nr_vcpu_stats		= ARRAY_SIZE(x86_vcpu_stats),
 };
+
+int nkvm_x86_halt(struct nkvm_x86_vcpu *xv)
+{
+	nkvm_stat_inc(&xv->stat.halt_exits);
+	/* As stock: the HLT exit wins over the debugger's step stop. */
+	if (nkvm_x86_stepping(xv))
+		xv->dbg.step_trap = false;
+	if (xv->lapic) {
+		nkvm_x86_lapic_halt(xv);
+		return 1;
+	}
+	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}

@@ -466,6 +466,10 @@ enum nkvm_x86_requeue {
 	NKVM_X86_REQUEUE_SOFT_IRQ,
 };
 
+void nkvm_x86_queue_exception(struct nkvm_x86_vcpu *xv, u8 vector,
+			      bool has_error, u32 error);
+int nkvm_x86_internal_error(struct nkvm_x86_vcpu *xv, u32 suberror,
+			    const u64 data[4]);
 enum nkvm_x86_slot nkvm_x86_next_event(struct nkvm_x86_vcpu *xv, bool shadow,
 				       bool irq_needs_if, bool *window);
 void nkvm_x86_event_delivered(struct nkvm_x86_vcpu *xv,
@@ -670,6 +674,11 @@ static inline const u64 *nkvm_x86_eff_db(const struct nkvm_x86_vcpu *xv)
 
 /* The vendor completed the guest's instruction (moved RIP past it). */
 void nkvm_x86_insn_done(struct nkvm_x86_vcpu *xv);
+/*
+ * After the vendor stepped over an intercepted HLT: block in the kernel
+ * with an in-kernel LAPIC (1: enter again), else KVM_EXIT_HLT (0).
+ */
+int nkvm_x86_halt(struct nkvm_x86_vcpu *xv);
 /* Fill kvm_run with a KVM_EXIT_DEBUG. */
 void nkvm_x86_debug_exit(struct nkvm_x86_vcpu *xv, u32 exception, u64 pc,
 			 u64 dr6, u64 dr7);

@@ -405,7 +405,7 @@ static void svm_vm_destroy(struct nkvm_x86_vm *xvm)
 
 static void svm_vcpu_free(struct svm_vcpu *sv)
 {
-	svm_npt_cache_free(&sv->npt_cache);
+	nkvm_x86_tdp_cache_free(&sv->npt_cache);
 	if (sv->vmcb)
 		free_page((unsigned long)sv->vmcb);
 	kfree(sv);
@@ -689,26 +689,19 @@ static void svm_skip_insn(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 static void svm_inject_exception(struct nkvm_x86_vcpu *xv, unsigned int vector,
 				 bool has_error, u32 error)
 {
-	xv->ev.exc_injected = true;
-	xv->ev.exc_nr = vector;
-	xv->ev.exc_has_error = has_error;
-	xv->ev.exc_error = error;
+	nkvm_x86_queue_exception(xv, vector, has_error, error);
 }
 
 static int svm_internal_error(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 			      u32 suberror)
 {
-	struct kvm_run *run = xv->vcpu.run;
+	const struct vmcb_control_area *ctl = &sv->vmcb->control;
+	const u64 data[4] = {
+		ctl->exit_code | ((u64)ctl->exit_code_hi << 32),
+		ctl->exit_info_1, ctl->exit_info_2, ctl->exit_int_info,
+	};
 
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = suberror;
-	run->internal.ndata = 4;
-	run->internal.data[0] = sv->vmcb->control.exit_code |
-		((u64)sv->vmcb->control.exit_code_hi << 32);
-	run->internal.data[1] = sv->vmcb->control.exit_info_1;
-	run->internal.data[2] = sv->vmcb->control.exit_info_2;
-	run->internal.data[3] = sv->vmcb->control.exit_int_info;
-	return 0;
+	return nkvm_x86_internal_error(xv, suberror, data);
 }
 
 static int svm_exit_unknown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
@@ -808,55 +801,23 @@ static int svm_exit_msr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 
 static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	nkvm_stat_inc(&xv->stat.halt_exits);
 	svm_skip_insn(xv, sv, 1);
-	/* As stock: the HLT exit wins over the debugger's step stop. */
-	if (nkvm_x86_stepping(xv))
-		xv->dbg.step_trap = false;
-	/* With an in-kernel LAPIC the vCPU blocks in the kernel. */
-	if (xv->lapic) {
-		nkvm_x86_lapic_halt(xv);
-		return 1;
-	}
-	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
-	return 0;
+	return nkvm_x86_halt(xv);
 }
 
+/* An IN or OUT done: RIP moved on, out of any interrupt shadow. */
 static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	void *data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
-	u32 val = 0;
-
-	sv->pio_pending = false;
-	/* Userspace moved RIP meanwhile: the instruction is abandoned. */
-	if (xv->regs.rip != sv->pio_rip)
-		return;
-	if (sv->pio_in) {
-		memcpy(&val, data, sv->pio_size);
-		switch (sv->pio_size) {
-		case 1:
-			xv->regs.rax = (xv->regs.rax & ~0xffULL) | val;
-			break;
-		case 2:
-			xv->regs.rax = (xv->regs.rax & ~0xffffULL) | val;
-			break;
-		default:
-			xv->regs.rax = val;	/* 32-bit writes zero-extend */
-			break;
-		}
-	}
-	xv->regs.rip = sv->pio_next_rip;
-	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-	nkvm_x86_insn_done(xv);
+	if (nkvm_x86_complete_pio(xv, &sv->pio))
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
 static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	u64 info = sv->vmcb->control.exit_info_1;
-	struct kvm_run *run = xv->vcpu.run;
 	struct kvm_sregs sregs;
 	unsigned int size;
-	void *data;
+	bool done;
 	int r;
 
 	nkvm_stat_inc(&xv->stat.io_exits);
@@ -877,35 +838,11 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 		return r;
 	}
 
-	data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
-	sv->pio_in = info & SVM_IOIO_TYPE_MASK;
-	sv->pio_size = size;
-	sv->pio_rip = xv->regs.rip;
-	sv->pio_next_rip = sv->vmcb->control.exit_info_2;
-	if (!sv->pio_in)
-		memcpy(data, &xv->regs.rax, size);
-
-	/* An in-kernel device (an ioeventfd, a coalesced zone) first. */
-	if (sv->pio_in ?
-	    !nkvm_io_bus_read(&xv->vcpu, NKVM_PIO_BUS, info >> 16, size, data) :
-	    !nkvm_io_bus_write(&xv->vcpu, NKVM_PIO_BUS, info >> 16, size, data)) {
-		svm_complete_pio(xv, sv);
-		return 1;
-	}
-
-	run->exit_reason = KVM_EXIT_IO;
-	run->io.direction = sv->pio_in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
-	run->io.size = size;
-	run->io.port = info >> 16;
-	run->io.count = 1;
-	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
-	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
-	sv->pio_pending = true;
-	/* KVM_X86_QUIRK_OUT_7E_INC_RIP (pv.c): except after an OUT to 0x7e. */
-	if (!sv->pio_in && run->io.port == 0x7e &&
-	    nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_OUT_7E_INC_RIP))
-		svm_complete_pio(xv, sv);
-	return 0;
+	r = nkvm_x86_pio(xv, &sv->pio, info & SVM_IOIO_TYPE_MASK, size,
+			 info >> 16, sv->vmcb->control.exit_info_2, &done);
+	if (done)
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return r;
 }
 
 static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
@@ -913,8 +850,7 @@ static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
 	struct svm_vcpu *sv = xv->vendor;
 	struct kvm_sregs sregs;
 
-	if (sv->pio_pending)
-		svm_complete_pio(xv, sv);
+	svm_complete_pio(xv, sv);
 	/* An RDMSR/WRMSR userspace handled (KVM_EXIT_X86_RDMSR/WRMSR). */
 	switch (nkvm_x86_complete_msr_exit(xv)) {
 	case 0:
@@ -994,7 +930,7 @@ static void svm_init_vcpu(struct nkvm_x86_vcpu *xv)
 	svm_init_vmcb(xv, sv);
 	svm_reset_regs(xv);
 	nkvm_x86_debug_reset(xv);
-	sv->pio_pending = false;
+	sv->pio.pending = false;
 	sv->strio.pending = false;
 	sv->injected = NKVM_X86_SLOT_NONE;
 	sv->awaiting_iret = false;

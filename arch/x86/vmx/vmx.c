@@ -1132,7 +1132,7 @@ void vmx_init_vcpu(struct nkvm_x86_vcpu *xv)
 	}
 	vmx_reset_regs(xv);
 	nkvm_x86_debug_reset(xv);
-	vv->pio_pending = false;
+	vv->pio.pending = false;
 	vv->strio.pending = false;
 	vv->injected = NKVM_X86_SLOT_NONE;
 	xv->mmio.pending = false;
@@ -1176,7 +1176,7 @@ static void vmx_vcpu_free(struct vmx_vcpu *vv)
 	cpu = READ_ONCE(vv->cpu);
 	if (cpu >= 0)
 		smp_call_function_single(cpu, vmx_clear_remote, vv, 1);
-	vmx_ept_cache_free(&vv->ept_cache);
+	nkvm_x86_tdp_cache_free(&vv->ept_cache);
 	if (vv->vpid)
 		ida_free(&vmx_vpids, vv->vpid);
 	if (vv->msrs)

@@ -14,6 +14,7 @@
 #define _NKVM_VMX_H
 
 /* Ours first: asm/vmx.h would otherwise pull the host's uapi/asm/kvm.h. */
+#include "tdp.h"
 #include "x86.h"
 
 #include <asm/asm.h>
@@ -89,12 +90,6 @@ struct vmx_ept {
 	atomic_t gen;
 };
 
-/* Tables a vCPU allocated for its next EPT violation. */
-struct vmx_ept_cache {
-	unsigned int nr;
-	void *pages[3];			/* levels - 1 */
-};
-
 /* Per-VM state. */
 struct vmx_vm {
 	struct vmx_ept ept;
@@ -149,11 +144,7 @@ struct vmx_vcpu {
 	u64 host_cr0, host_cr3, host_cr4;
 
 	/* [m] A port I/O exit that the next run completes. */
-	bool pio_pending;
-	bool pio_in;
-	u8 pio_size;
-	u64 pio_rip;
-	u64 pio_next_rip;
+	struct nkvm_x86_pio pio;
 	/* [m] An INS whose data the next run stores. */
 	struct nkvm_x86_strio strio;
 
@@ -165,7 +156,7 @@ struct vmx_vcpu {
 	/* [m] The last exit. */
 	struct vmx_exit_info exit;
 
-	struct vmx_ept_cache ept_cache;	/* [m] */
+	struct nkvm_x86_tdp_cache ept_cache;	/* [m] */
 	u64 ept_spurious_gpa;		/* [m] last fault that found a mapping */
 	int ept_gen;			/* [m] the VM's gen last flushed for */
 };
@@ -243,12 +234,11 @@ extern const char vmx_vmexit[];
 /* vmx_ept.c */
 int vmx_ept_init(struct vmx_ept *ept, struct nkvm_x86_vm_stat *stat);
 void vmx_ept_destroy(struct vmx_ept *ept);
-int vmx_ept_fault(struct vmx_ept *ept, struct vmx_ept_cache *cache,
+int vmx_ept_fault(struct vmx_ept *ept, struct nkvm_x86_tdp_cache *cache,
 		  struct nkvm_vm *vm, u64 gpa, u64 qual);
 bool vmx_ept_unmap(struct vmx_ept *ept, nkvm_gfn_t start, nkvm_gfn_t end);
 bool vmx_ept_write_protect(struct vmx_ept *ept, nkvm_gfn_t start,
 			   nkvm_gfn_t end);
-void vmx_ept_cache_free(struct vmx_ept_cache *cache);
 void vmx_invept(u64 eptp);
 
 #endif /* _NKVM_VMX_H */

@@ -24,8 +24,6 @@
  */
 #include <linux/io.h>
 #include <linux/mm.h>
-#include <linux/sched/mm.h>
-#include <asm/pgtable_types.h>
 
 #include "vmx.h"
 
@@ -40,7 +38,7 @@
 #define EPT_LEVELS	4
 #define EPT_ENTRIES	512
 #define EPT_LEVEL_BITS	9
-#define EPT_2M_FRAMES	512		/* 4 KiB frames under a 2 MiB leaf */
+#define EPT_2M_FRAMES	NKVM_X86_TDP_2M_FRAMES
 #define EPT_MAX_GPA	BIT_ULL(48)
 
 static u64 *ept_va(u64 entry)
@@ -65,25 +63,6 @@ int vmx_ept_init(struct vmx_ept *ept, struct nkvm_x86_vm_stat *stat)
 	return 0;
 }
 
-/* Fill the cache with the tables one fault may need. May sleep. */
-static int ept_cache_topup(struct vmx_ept_cache *cache)
-{
-	while (cache->nr < ARRAY_SIZE(cache->pages)) {
-		void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-
-		if (!page)
-			return -ENOMEM;
-		cache->pages[cache->nr++] = page;
-	}
-	return 0;
-}
-
-void vmx_ept_cache_free(struct vmx_ept_cache *cache)
-{
-	while (cache->nr)
-		free_page((unsigned long)cache->pages[--cache->nr]);
-}
-
 static bool ept_present(u64 entry)
 {
 	return entry & EPT_R;
@@ -100,7 +79,7 @@ static bool ept_is_2m_leaf(u64 entry, int level)
  * 2 MiB one), taking missing tables from cache. A 2 MiB leaf met on the
  * way down is returned instead (*level says which). mmu_lock held.
  */
-static u64 *ept_entry(struct vmx_ept *ept, struct vmx_ept_cache *cache,
+static u64 *ept_entry(struct vmx_ept *ept, struct nkvm_x86_tdp_cache *cache,
 		      nkvm_gfn_t gfn, int *level)
 {
 	u64 *table = ept->root;
@@ -114,78 +93,15 @@ static u64 *ept_entry(struct vmx_ept *ept, struct vmx_ept_cache *cache,
 			return entry;
 		}
 		if (!ept_present(*entry)) {
-			if (WARN_ON_ONCE(!cache->nr))
+			void *new = nkvm_x86_tdp_cache_take(cache);
+
+			if (!new)
 				return NULL;
-			WRITE_ONCE(*entry, __pa(cache->pages[--cache->nr]) |
-				   EPT_TABLE);
+			WRITE_ONCE(*entry, __pa(new) | EPT_TABLE);
 		}
 		table = ept_va(*entry);
 	}
 	return &table[ept_index(gfn, *level)];
-}
-
-/*
- * True when the host maps hva with a page of 2 MiB or more that is
- * writable if writable is asked (svm_npt.c's walk: interrupts off, as in
- * GUP-fast; a racing change is caught by nkvm_mmu_retry()).
- */
-static bool ept_host_huge(struct mm_struct *mm, unsigned long hva,
-			  bool writable)
-{
-	unsigned long flags;
-	bool huge = false;
-	pgd_t pgd;
-	p4d_t p4d;
-	pud_t pud;
-	pmd_t pmd;
-
-	local_irq_save(flags);
-	pgd = READ_ONCE(*pgd_offset(mm, hva));
-	if (!pgd_present(pgd))
-		goto out;
-	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
-	if (!p4d_present(p4d))
-		goto out;
-	pud = READ_ONCE(*pud_offset(&p4d, hva));
-	if (!pud_present(pud))
-		goto out;
-	if (pud_leaf(pud)) {
-		huge = (pud_flags(pud) & _PAGE_PRESENT) &&
-		       (!writable || pud_write(pud));
-		goto out;
-	}
-	pmd = READ_ONCE(*pmd_offset(&pud, hva));
-	huge = pmd_leaf(pmd) && (pmd_flags(pmd) & _PAGE_PRESENT) &&
-	       (!writable || pmd_write(pmd));
-out:
-	local_irq_restore(flags);
-	return huge;
-}
-
-static bool ept_can_map_2m(struct nkvm_vm *vm,
-			   const struct nkvm_memslot *slot, nkvm_gfn_t gfn,
-			   unsigned long hva, struct page *page, bool writable)
-{
-	nkvm_gfn_t first = ALIGN_DOWN(gfn, EPT_2M_FRAMES);
-	unsigned long pfn = page_to_pfn(page);
-
-	if (!vmx_caps.ept_2m || slot->dirty_bitmap || first < slot->base_gfn ||
-	    first + EPT_2M_FRAMES > slot->base_gfn + slot->npages)
-		return false;
-	if (((hva >> PAGE_SHIFT) ^ gfn) & (EPT_2M_FRAMES - 1) ||
-	    (pfn ^ gfn) & (EPT_2M_FRAMES - 1))
-		return false;
-	return ept_host_huge(vm->mm, hva, writable);
-}
-
-static int ept_get_page(unsigned long hva, bool writable, struct page **page)
-{
-	long r;
-
-	r = get_user_pages_unlocked(hva, 1, page, writable ? FOLL_WRITE : 0);
-	if (r == 1)
-		return 0;
-	return r < 0 ? r : -EFAULT;
 }
 
 /*
@@ -194,7 +110,7 @@ static int ept_get_page(unsigned long hva, bool writable, struct page **page)
  * -EEXIST a mapping allowing the access is there, -EAGAIN the host
  * changed meanwhile, or another errno. Called from the vCPU thread.
  */
-int vmx_ept_fault(struct vmx_ept *ept, struct vmx_ept_cache *cache,
+int vmx_ept_fault(struct vmx_ept *ept, struct nkvm_x86_tdp_cache *cache,
 		  struct nkvm_vm *vm, u64 gpa, u64 qual)
 {
 	nkvm_gfn_t gfn = gpa >> PAGE_SHIFT;
@@ -210,7 +126,7 @@ int vmx_ept_fault(struct vmx_ept *ept, struct vmx_ept_cache *cache,
 		return -EFAULT;
 	if (gpa >= EPT_MAX_GPA)
 		return -ENOENT;
-	r = ept_cache_topup(cache);
+	r = nkvm_x86_tdp_cache_topup(cache, EPT_LEVELS - 1);
 	if (r)
 		return r;
 
@@ -226,7 +142,7 @@ int vmx_ept_fault(struct vmx_ept *ept, struct vmx_ept_cache *cache,
 	writable = !(slot->flags & KVM_MEM_READONLY) &&
 		   (write || !slot->dirty_bitmap);
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
-	r = ept_get_page(hva, writable, &page);
+	r = nkvm_x86_tdp_get_page(hva, writable, &page);
 	if (r)
 		goto out;
 
@@ -236,7 +152,10 @@ int vmx_ept_fault(struct vmx_ept *ept, struct vmx_ept_cache *cache,
 		goto unlock;
 	}
 	/* A 2 MiB leaf only where no 4 KiB table is in its place. */
-	level = ept_can_map_2m(vm, slot, gfn, hva, page, writable) ? 2 : 1;
+	level = 1;
+	if (vmx_caps.ept_2m &&
+	    nkvm_x86_tdp_can_map_2m(vm, slot, gfn, hva, page, writable))
+		level = 2;
 	leaf = ept_entry(ept, cache, gfn, &level);
 	if (leaf && level == 2 && ept_present(*leaf) &&
 	    !(*leaf & EPT_LEAF_2M)) {

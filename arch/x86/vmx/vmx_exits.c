@@ -57,25 +57,18 @@ void vmx_skip_insn(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 void vmx_inject_exception(struct nkvm_x86_vcpu *xv, unsigned int vector,
 			  bool has_error, u32 error)
 {
-	xv->ev.exc_injected = true;
-	xv->ev.exc_nr = vector;
-	xv->ev.exc_has_error = has_error;
-	xv->ev.exc_error = error;
+	nkvm_x86_queue_exception(xv, vector, has_error, error);
 }
 
 static int vmx_internal_error(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv,
 			      u32 suberror)
 {
-	struct kvm_run *run = xv->vcpu.run;
+	const u64 data[4] = {
+		vv->exit.reason, vv->exit.qual, vv->exit.intr_info,
+		vv->exit.vect_info,
+	};
 
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = suberror;
-	run->internal.ndata = 4;
-	run->internal.data[0] = vv->exit.reason;
-	run->internal.data[1] = vv->exit.qual;
-	run->internal.data[2] = vv->exit.intr_info;
-	run->internal.data[3] = vv->exit.vect_info;
-	return 0;
+	return nkvm_x86_internal_error(xv, suberror, data);
 }
 
 static int vmx_exit_unknown(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
@@ -236,18 +229,8 @@ static int vmx_exit_cpuid(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 
 static int vmx_exit_hlt(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 {
-	nkvm_stat_inc(&xv->stat.halt_exits);
 	vmx_skip_insn(xv, vv);
-	/* As stock: the HLT exit wins over the debugger's step stop. */
-	if (nkvm_x86_stepping(xv))
-		xv->dbg.step_trap = false;
-	/* With an in-kernel LAPIC the vCPU blocks in the kernel. */
-	if (xv->lapic) {
-		nkvm_x86_lapic_halt(xv);
-		return 1;
-	}
-	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
-	return 0;
+	return nkvm_x86_halt(xv);
 }
 
 /* INVD, WBINVD, INVLPG (EPT: nothing to drop): a no-op for the guest. */
@@ -420,42 +403,20 @@ static int vmx_exit_dr(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 
 /* ---- port I/O ---- */
 
+/* An IN or OUT done: RIP moved on, out of any interrupt shadow. */
 static void vmx_complete_pio(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 {
-	void *data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
-	u32 val = 0;
-
-	vv->pio_pending = false;
-	/* Userspace moved RIP meanwhile: the instruction is abandoned. */
-	if (xv->regs.rip != vv->pio_rip)
-		return;
-	if (vv->pio_in) {
-		memcpy(&val, data, vv->pio_size);
-		switch (vv->pio_size) {
-		case 1:
-			xv->regs.rax = (xv->regs.rax & ~0xffULL) | val;
-			break;
-		case 2:
-			xv->regs.rax = (xv->regs.rax & ~0xffffULL) | val;
-			break;
-		default:
-			xv->regs.rax = val;	/* 32-bit writes zero-extend */
-			break;
-		}
-	}
-	xv->regs.rip = vv->pio_next_rip;
-	vmx_clear_shadow(vv);
-	nkvm_x86_insn_done(xv);
+	if (nkvm_x86_complete_pio(xv, &vv->pio))
+		vmx_clear_shadow(vv);
 }
 
 static int vmx_exit_io(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 {
 	u64 q = vv->exit.qual;
 	unsigned int size = IO_SIZE(q);
-	struct kvm_run *run = xv->vcpu.run;
 	u16 port = IO_PORT(q);
 	struct kvm_sregs sregs;
-	void *data;
+	bool done;
 	int r;
 
 	nkvm_stat_inc(&xv->stat.io_exits);
@@ -473,35 +434,11 @@ static int vmx_exit_io(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 		return r;
 	}
 
-	data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
-	vv->pio_in = q & IO_IN;
-	vv->pio_size = size;
-	vv->pio_rip = xv->regs.rip;
-	vv->pio_next_rip = xv->regs.rip + vv->exit.insn_len;
-	if (!vv->pio_in)
-		memcpy(data, &xv->regs.rax, size);
-
-	/* An in-kernel device (an ioeventfd, a coalesced zone) first. */
-	if (vv->pio_in ?
-	    !nkvm_io_bus_read(&xv->vcpu, NKVM_PIO_BUS, port, size, data) :
-	    !nkvm_io_bus_write(&xv->vcpu, NKVM_PIO_BUS, port, size, data)) {
-		vmx_complete_pio(xv, vv);
-		return 1;
-	}
-
-	run->exit_reason = KVM_EXIT_IO;
-	run->io.direction = vv->pio_in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
-	run->io.size = size;
-	run->io.port = port;
-	run->io.count = 1;
-	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
-	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
-	vv->pio_pending = true;
-	/* KVM_X86_QUIRK_OUT_7E_INC_RIP (pv.c): except after an OUT to 0x7e. */
-	if (!vv->pio_in && port == 0x7e &&
-	    nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_OUT_7E_INC_RIP))
-		vmx_complete_pio(xv, vv);
-	return 0;
+	r = nkvm_x86_pio(xv, &vv->pio, q & IO_IN, size, port,
+			 xv->regs.rip + vv->exit.insn_len, &done);
+	if (done)
+		vmx_clear_shadow(vv);
+	return r;
 }
 
 /* ---- MSRs ---- */
@@ -537,8 +474,7 @@ int vmx_complete_exit(struct nkvm_x86_vcpu *xv)
 	struct vmx_vcpu *vv = xv->vendor;
 	struct kvm_sregs sregs;
 
-	if (vv->pio_pending)
-		vmx_complete_pio(xv, vv);
+	vmx_complete_pio(xv, vv);
 	/* An RDMSR/WRMSR userspace handled (KVM_EXIT_X86_RDMSR/WRMSR). */
 	switch (nkvm_x86_complete_msr_exit(xv)) {
 	case 0:
