@@ -54,6 +54,7 @@ struct vmx_caps {
 	u64 cr4_fixed0, cr4_fixed1;
 	bool vpid;			/* VPIDs with a usable INVVPID */
 	bool ept_2m;			/* 2 MiB EPT leaves */
+	u32 preempt_ticks;		/* VMX-preemption timer per entry, 0: none */
 	u64 host_pat, host_efer;	/* the same on every CPU */
 };
 

@@ -451,6 +451,8 @@ static void vmx_set_controls(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 	}
 	vmx_vmwrite(CPU_BASED_VM_EXEC_CONTROL, vv->proc);
 	vmx_vmwrite(TSC_OFFSET, xv->tsc_offset);
+	if (vmx_caps.preempt_ticks)
+		vmx_vmwrite(VMX_PREEMPTION_TIMER_VALUE, vmx_caps.preempt_ticks);
 	vv->msrs->guest[VMX_MSR_TSC_AUX].value = xv->msrs.tsc_aux;
 }
 
