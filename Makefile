@@ -40,7 +40,7 @@ NKVM_VERSION ?= $(shell scripts/version.sh)
 KVM_IMPL ?= ours
 export KVM_IMPL
 
-.PHONY: all module selftests abi-check check check-host check-upstream check-debug demo bench \
+.PHONY: all module selftests abi-check check check-host check-upstream check-debug check-qemu demo bench \
 	sparse checkpatch clean fuzz deb
 
 all: module
@@ -80,6 +80,9 @@ check-upstream:
 
 check-debug:
 	@scripts/check-debug.sh
+
+check-qemu:
+	@scripts/check-qemu.sh
 
 demo:
 	@scripts/demo.sh

@@ -2,6 +2,8 @@
 # nkvm: `make check-debug`: the selftest suite, the KUnit suites and fault injection
 # on the x86_64 debug kernel (KASAN, lockdep, kmemleak, UBSAN, KUnit, failslab and
 # fail_page_alloc; scripts/debug-kernel.sh builds it once and caches it).
+# Then Debian's QEMU 7.2 in the same kind of boot runs the small L2 guest on nkvm
+# (make check-qemu's rows NKVM_DEBUG_QEMU_ROWS, "microvm pc q35-split").
 # Fails on any failed test and on any KASAN, lockdep, kmemleak, UBSAN, WARN or BUG
 # report in the guest's dmesg (scripts/parse.py). Ends with
 #   N passed, N failed, N skipped
@@ -88,4 +90,34 @@ P=$((P + p)); F=$((F + f)); S=$((S + ${s:-0}))
 kt=$(awk '/^# BEGIN kunit/{k=1;next} /^# END kunit/{k=0} k && /^(not )?ok /{n++} END{print n+0}' "$out/console.log")
 inj=$(sed -n 's/^NKVM-FAULTS-INJECTED: //p' "$out/console.log" | tail -n1)
 echo "# KUnit: $kt cases; fault injection: ${inj:-no} failures injected"
+
+# A real VMM on the debug kernel: Debian's QEMU 7.2 in this VM boots the small
+# L2 guest on nkvm (make check-qemu's rows, NKVM_DEBUG_QEMU_ROWS; "" leaves them
+# out). Each row must pass, and nothing in the test VM's kernel log may report
+# trouble (KASAN, lockdep, kmemleak, UBSAN, WARN, BUG) during the whole boot.
+qrows=${NKVM_DEBUG_QEMU_ROWS-microvm pc q35-split}
+if [ -n "$qrows" ]; then
+	qout=$out/qemu
+	if ! NKVM_QEMU_KERNEL=$dk/bzImage NKVM_KO=$mod/nkvm.ko NKVM_QEMU_OUT=$qout \
+			NKVM_QEMU_IMPLS=ours NKVM_QEMU_ROWS=$qrows NKVM_QEMU_SMP=1 \
+			NKVM_QEMU_ROW_TIMEOUT=${NKVM_DEBUG_QEMU_TIMEOUT:-300} \
+			scripts/check-qemu.sh >"$out/qemu.log" 2>&1; then
+		fail "QEMU rows: scripts/check-qemu.sh failed (see $out/qemu.log)"
+	else
+		for r in $qrows; do
+			line=$(awk -v r="$r" '$1 == r' "$qout/results-ours" 2>/dev/null)
+			case "$line" in
+			"$r PASS "*) pass "QEMU on the debug kernel, row $r: ${line#"$r PASS "}" ;;
+			*) fail "QEMU on the debug kernel, row $r: ${line:-no result} (logs: $qout/ours/)" ;;
+			esac
+		done
+		trouble=$(cat "$qout"/ours/console-*.log 2>/dev/null |
+			grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|UBSAN:|KASAN|kmemleak:.*new suspected|possible (circular|recursive) locking|inconsistent lock state' | head -n 5)
+		if [ -z "$trouble" ]; then
+			pass "QEMU rows: no kernel report in the test VM's log"
+		else
+			fail "QEMU rows: the test VM's kernel reported: $trouble"
+		fi
+	fi
+fi
 finish

@@ -108,12 +108,9 @@ run_impl() {
 	local dir=$out/$impl res=$out/results-$impl n boot from rc
 	mkdir -p "$dir"
 	: >"$res"
-	if [ "$impl" = ours ]; then
-		if ! make -j"$(nproc 2>/dev/null || echo 2)" ARCH=x86_64 >"$dir/build.log" 2>&1 ||
-		   [ ! -f build/x86_64/module/nkvm.ko ]; then
-			echo "# ours: nkvm.ko does not build (log: $dir/build.log); not booted"
-			return 0
-		fi
+	if [ "$impl" = ours ] && ! build_x86_module "$dir/build.log"; then
+		echo "# ours: nkvm.ko does not build (log: $dir/build.log); not booted"
+		return 0
 	fi
 	n=${#tests[@]}
 	NKVM_RUN_SH=$NKVM_SCRIPTS/guest/upstream-run.sh \

@@ -1,15 +1,21 @@
 #!/bin/bash
 # nkvm: the whole test run (`make check`).
-#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, arm64, s390,
-#                  and x86_64 under Bochs (Intel VMX): the stock kvm-intel, then nkvm
-#   KVM_IMPL=stock host checks, then the x86_64 boot against the stock kvm/kvm-amd modules
-#                  and the Bochs boot against the stock kvm/kvm-intel ones
+#   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, QEMU in
+#                  x86_64 (one make check-qemu row), x86_64 under Bochs (Intel VMX: the
+#                  stock kvm-intel, then nkvm, in one boot), arm64, s390 (QEMU, no SIE),
+#                  s390 sie (Hercules)
+#   KVM_IMPL=stock host checks, then the same tests against the stock modules: x86_64
+#                  (kvm/kvm-amd) with the QEMU row, the Bochs boot against kvm/kvm-intel,
+#                  and s390 sie (kvm.ko under Hercules)
 # Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   KVER_SERIES=6.12  the same against Debian 12's 6.12 kernel: x86_64 only (logs in
 #                     build/check-6.12/, the module in build/x86_64-6.12/)
 # Logs: build/check/. Env: NKVM_CACHE, NKVM_BOOT_TIMEOUT, NKVM_CHECK_ARCHES (default
 # "x86_64 arm64 s390"; x86_64 for 6.12), NKVM_CHECK_VMX (1: the Bochs boot, the default
-# with x86_64 on 6.1; 0: none; the 6.12 run leaves it out unless set to 1).
+# with x86_64 on 6.1; 0: none; the 6.12 run leaves it out unless set to 1),
+# NKVM_CHECK_HERCULES=0 (leave out the Hercules boots, 1-2 min each), NKVM_CHECK_QEMU=0
+# (leave out the QEMU row: make check-qemu's fastest, -M microvm, whose L2 guest kernel
+# takes ~6 min to build the first time; it runs in the 6.1 run only).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$NKVM_ROOT"
@@ -165,6 +171,7 @@ boot() {
 	local nohw=() try
 	[ "$bt" = nohw ] && nohw=(--nohw)
 	[ "$bt" = vmx ] && nohw=(--vmx)
+	[ "$bt" = sie ] && nohw=(--hercules)
 	t=$SECONDS
 	# A guest kernel that dies (the stock kvm-amd under TCG hangs now and
 	# then) is booted once more; the dead run's log is kept and named.
@@ -184,7 +191,7 @@ boot() {
 		add_counts "$dir/counts"
 	fi
 	if [ $rc -eq 124 ]; then
-		F=$((F + 1)); echo "[$label] not ok - emulator timed out after ${NKVM_BOOT_TIMEOUT:-$NKVM_BOOT_TIMEOUT_DEFAULT} s"
+		F=$((F + 1)); echo "[$label] not ok - emulator timed out: $(grep -m1 '^NKVM-BOOT: killed' "$dir/console.log" | sed 's/^NKVM-BOOT: //')"
 	elif [ $rc -ne 0 ]; then
 		F=$((F + 1)); echo "[$label] not ok - emulator exit status $rc"; showlog "$dir.boot.err"
 	fi
@@ -213,21 +220,55 @@ vmx_parts() {
 }
 VMX_SUMMARY=
 
+# qemu_row IMPL ROW: make check-qemu's ROW (Debian's QEMU 7.2 in the x86_64 test VM,
+# booting the small L2 guest on IMPL) as one check. NKVM_CHECK_QEMU=0 leaves it out.
+qemu_row() {
+	local im=$1 row=$2 q=$out/qemu label="x86_64/$1-qemu" res r user detail
+	section "guest: $label (QEMU 7.2 -accel kvm inside the test VM, row $row)"
+	if [ "$im" = ours ] && [ -z "${have_ko[x86_64]:-}" ]; then
+		fail "$label: not booted, nkvm.ko for x86_64 did not build"; return
+	fi
+	if ! NKVM_QEMU_OUT=$q NKVM_QEMU_IMPLS=$im NKVM_QEMU_ROWS=$row \
+			scripts/check-qemu.sh >"$out/qemu.log" 2>&1; then
+		fail "$label: scripts/check-qemu.sh failed"; showlog "$out/qemu.log"; return
+	fi
+	res=$(awk -v r="$row" '$1 == r' "$q/results-$im" 2>/dev/null)
+	read -r _ r user detail <<<"$res" || true
+	if [ "$r" = PASS ]; then
+		P=$((P + 1)); echo "[$label] ok - qemu_${row//-/_}: the L2 guest reached userspace in $user s and finished ($detail)"
+	else
+		F=$((F + 1)); echo "[$label] not ok - qemu_${row//-/_}: ${r:-no result} ${detail:-} (logs: $q/$im/)"
+	fi
+}
+
 has_arch() { case " $arches " in *" $1 "*) return 0 ;; esac; return 1; }
+# s390 with SIE runs only under Hercules (Documentation/testing.md).
+hercules=${NKVM_CHECK_HERCULES:-1}
 vmx=${NKVM_CHECK_VMX:-}
 [ -n "$vmx" ] || { [ "$KSERIES" = 6.1 ] && vmx=1 || vmx=0; }
 if [ "$impl" = stock ]; then
 	has_arch x86_64 && boot x86_64 stock main
+	if has_arch x86_64 && [ "${NKVM_CHECK_QEMU:-1}" = 1 ] && [ "$KSERIES" = 6.1 ]; then
+		qemu_row stock microvm
+	fi
 	has_arch x86_64 && [ "$vmx" = 1 ] && boot x86_64 stock vmx
+	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 stock sie; fi
 	echo
-	echo "# KVM_IMPL=stock: arm64 and s390 not booted (no stock module to test there:"
-	echo "#   arm64 KVM is built into the kernel, s390 has no SIE under QEMU TCG)"
+	echo "# KVM_IMPL=stock: arm64 not booted (its KVM is built into the kernel), s390 only"
+	echo "#   under Hercules (no SIE under QEMU TCG)"
 else
-	if has_arch x86_64; then boot x86_64 ours main; boot x86_64 ours nohw; fi
-	has_arch x86_64 && [ "$vmx" = 1 ] && boot x86_64 ours vmx
+	if has_arch x86_64; then
+		boot x86_64 ours main; boot x86_64 ours nohw
+		if [ "${NKVM_CHECK_QEMU:-1}" = 1 ] && [ "$KSERIES" = 6.1 ]; then
+			qemu_row ours microvm
+		fi
+		[ "$vmx" = 1 ] && boot x86_64 ours vmx
+	fi
 	has_arch arm64 && boot arm64 ours main
 	has_arch s390 && boot s390 ours main
+	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 ours sie; fi
 fi
+[ "$hercules" != 0 ] || ! has_arch s390 || echo "# NKVM_CHECK_HERCULES=0: the s390 Hercules boot left out"
 
 # ---------------------------------------------------------------- package
 # The DKMS package, installed, used and purged in a guest (6.1: DKMS there needs

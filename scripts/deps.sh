@@ -1,10 +1,11 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|base|x86|vmx|arm64|s390|bench|debug|pkg]...
+# usage: scripts/deps.sh [all|base|x86|vmx|arm64|s390|hercules|bench|debug|pkg|qemu]...
 #   (default: all; base: only what every script needs; vmx: Bochs and the ISO tools of
 #   the Intel VMX boot (scripts/boot.sh --vmx); bench: make bench's plot;
-#   debug: building the debug kernel; pkg: the package test's dkms, lintian and udev, in
-#   all too). The x86_64 kernel headers are not here:
+#   debug: building the debug kernel and the L2 guest kernel; pkg: the package test's
+#   dkms, lintian and udev, in all too; qemu: make check-qemu's extra tools inside the
+#   test VM). The x86_64 kernel headers are not here:
 #   scripts/fetch.sh kdir installs them at the version chosen for the run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -14,10 +15,13 @@ common=(make gcc libc6-dev python3 cpio kmod busybox-static xz-utils gzip
 x86=(qemu-system-x86 ipxe-qemu)
 vmx=(bochs bochsbios vgabios xorriso isolinux syslinux-common)
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
-s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
+s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross hercules)
+# Hercules 3.13: s390 with SIE (scripts/boot.sh --hercules)
+hercules=(hercules)
 bench=(python3-matplotlib)
 pkg=(dkms lintian udev)
 debug=(flex bison bc libelf-dev libssl-dev linux-source-6.1)
+qemu=(strace)
 
 want=("${common[@]}")
 [ $# -gt 0 ] || set -- all
@@ -29,10 +33,12 @@ for a in "$@"; do
 	vmx) want+=("${vmx[@]}") ;;
 	arm64|aarch64) want+=("${arm64[@]}") ;;
 	s390|s390x) want+=("${s390[@]}") ;;
+	hercules) want+=("${hercules[@]}") ;;
 	bench) want+=("${bench[@]}") ;;
 	pkg) want+=("${pkg[@]}") ;;
 	debug) want+=("${debug[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, base, x86, vmx, arm64, s390, bench, debug or pkg)" ;;
+	qemu) want+=("${qemu[@]}") ;;
+	*) die "deps.sh: unknown set '$a' (want all, base, x86, vmx, arm64, s390, hercules, bench, debug, pkg or qemu)" ;;
 	esac
 done
 

@@ -344,3 +344,98 @@ with_cache_lock() {
 	exec {_nkvm_lockfd}>&-
 	return $rc
 }
+
+# ---- kernels built from Debian's linux-source-6.1 (debug-kernel.sh, guest-kernel.sh) ----
+
+# linux_source: install linux-source-6.1 and the kernel build tools when missing, and
+# unpack the source once per version; sets LSRC_VER (the package version) and LSRC
+# ($NKVM_CACHE/<version>/linux-source, shared by every kernel built from it).
+linux_source() {
+	local tarball=/usr/src/linux-source-6.1.tar.xz
+	"$NKVM_SCRIPTS/deps.sh" debug >&2
+	[ -f "$tarball" ] || die "linux-source-6.1 is installed but $tarball is missing"
+	LSRC_VER=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	LSRC=$NKVM_CACHE/$LSRC_VER/linux-source
+	[ -f "$LSRC/.ok" ] || with_cache_lock _linux_source_unpack "$tarball"
+}
+
+_linux_source_unpack() {
+	[ ! -f "$LSRC/.ok" ] || return 0
+	note "unpacking $1"
+	rm -rf "$LSRC"; mkdir -p "$LSRC"
+	tar -xf "$1" -C "$LSRC" --strip-components=1
+	touch "$LSRC/.ok"
+}
+
+# kconfig_check FRAGMENT CONFIG LABEL: did every line of FRAGMENT survive into CONFIG?
+# "CONFIG_X=v" must be there as is, "# CONFIG_X is not set" must not be set to anything
+# (a dependency that is off drops an option silently). Says which did not; status 1 then.
+kconfig_check() {
+	local frag=$1 cfg=$2 label=$3 line sym bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$cfg" || {
+				echo "nkvm: $label: wanted $line, got: $(grep "^${line%%=*}=" "$cfg" || echo unset)" >&2
+				bad=1; } ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }; sym=${sym%% *}
+			! grep -q "^$sym=" "$cfg" || {
+				echo "nkvm: $label: wanted $sym unset, got: $(grep "^$sym=" "$cfg")" >&2
+				bad=1; } ;;
+		esac
+	done <"$frag"
+	return $bad
+}
+
+# rebuild_opt "$@": the one option of the scripts that build into the cache,
+# --rebuild (sets REBUILD=1); anything else is a usage error.
+rebuild_opt() {
+	REBUILD=0
+	case "${1:-}" in
+	--rebuild) REBUILD=1 ;;
+	"") ;;
+	*) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
+	esac
+}
+
+# kernel_dir NAME FRAGMENT RECIPE: the cache dir of a kernel built from linux-source
+# with FRAGMENT (linux_source first): $NKVM_CACHE/<version>/NAME-<hash of both>.
+kernel_dir() {
+	echo "$NKVM_CACHE/$LSRC_VER/$1-$( (cat "$2"; echo "recipe $3") | sha256sum | cut -c1-12)"
+}
+
+# kernel_build LABEL FRAGMENT DIR HOW-LONG TARGETS...: configure DIR/build from
+# $LSRC (linux_source) with allnoconfig and FRAGMENT forced, every line of which must
+# survive; build TARGETS under nice; copy the bzImage to DIR. The output goes to
+# DIR/build.log, the wall time of the build to DIR/build.seconds.
+kernel_build() {
+	local label=$1 frag=$2 dir=$3 how_long=$4 log t secs
+	shift 4
+	rm -rf "$dir"; mkdir -p "$dir/build"
+	log=$dir/build.log
+	note "configuring the $label ($dir)"
+	KCONFIG_ALLCONFIG=$frag _kmake "$dir" allnoconfig >"$log" 2>&1 ||
+		{ tail -n 30 "$log" >&2; die "allnoconfig failed for the $label"; }
+	kconfig_check "$frag" "$dir/build/.config" "$label" ||
+		die "the $label config lost options (a dependency is off); see $frag"
+	note "building the $label ($*; $how_long)"
+	t=$SECONDS
+	_kmake "$dir" "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "$label build failed (log: $log)"; }
+	secs=$((SECONDS - t))
+	cp "$dir/build/arch/x86/boot/bzImage" "$dir/bzImage"
+	echo "$secs" >"$dir/build.seconds"
+	note "$label built in $secs s ($(_kmake "$dir" -s kernelrelease 2>/dev/null))"
+}
+
+_kmake() {
+	local dir=$1
+	shift
+	nice -n 19 make -C "$LSRC" O="$dir/build" ARCH=x86_64 -j"$(nproc 2>/dev/null || echo 2)" "$@"
+}
+
+# build_x86_module LOG: make nkvm.ko for x86_64 (output to LOG); status 0 when it built.
+build_x86_module() {
+	make -j"$(nproc 2>/dev/null || echo 2)" ARCH=x86_64 >"$1" 2>&1 &&
+		[ -f "$NKVM_ROOT/build/x86_64/module/nkvm.ko" ]
+}

@@ -1,8 +1,10 @@
 #!/bin/bash
 # nkvm: assemble a guest payload dir (see Documentation/contract*.txt):
-#   run.sh  nkvm.ko  bin/*  env  stock/*.ko + stock/load-order (x86_64)
-# usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw|debug|vmx> <out-dir>
+#   run.sh  nkvm.ko  bin/*  env  stock/*.ko + stock/load-order (x86_64; s390 with stock)
+# usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw|debug|sie|vmx> <out-dir>
 #   debug: x86_64 on make check-debug's kernel; no stock modules (none match it)
+#   sie:   s390 under Hercules, which has SIE (scripts/boot.sh --hercules); the stock
+#          kvm.ko loads only there
 #   vmx:   x86_64 under Bochs (Intel VMX, scripts/boot.sh --vmx): the stock modules are
 #          kvm-intel's, and run.sh is scripts/guest/vmx-run.sh, which runs run_tests.sh
 #          (shipped as run_tests.sh) once per implementation in one boot: impl "ours"
@@ -19,14 +21,19 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -eq 4 ] || { echo "usage: $0 <x86_64|arm64|s390> <ours|stock> <main|nohw|debug> <out-dir>" >&2; exit 2; }
+[ $# -eq 4 ] || { echo "usage: $0 <x86_64|arm64|s390> <ours|stock> <main|nohw|debug|sie> <out-dir>" >&2; exit 2; }
 nkvm_arch "$1"
 impl=$2 boot=$3 out=$4
 case "$impl" in ours|stock) ;; *) die "impl must be ours or stock, not '$impl'" ;; esac
-case "$boot" in main|nohw|debug|vmx) ;; *) die "boot must be main, nohw, debug or vmx, not '$boot'" ;; esac
+case "$boot" in main|nohw|debug|sie|vmx) ;; *) die "boot must be main, nohw, debug, sie or vmx, not '$boot'" ;; esac
 [ "$boot" != vmx ] || [ "$ARCH_N" = x86_64 ] || die "boot vmx is x86_64 only"
 case "${NKVM_RELOADS:-}" in *[!0-9]*) die "NKVM_RELOADS must be a number, not '$NKVM_RELOADS'" ;; esac
-[ "$impl" = ours ] || [ "$ARCH_N" = x86_64 ] || die "no stock module to test on $ARCH_N (impl=stock is x86_64 only)"
+[ "$boot" != sie ] || [ "$ARCH_N" = s390 ] || die "boot sie is for s390 (under Hercules)"
+case "$impl-$ARCH_N-$boot" in
+stock-arm64-*) die "no stock module to test on arm64 (its KVM is built into the kernel)" ;;
+stock-s390-sie) ;;
+stock-s390-*) die "the stock s390 kvm.ko needs SIE: boot sie (Hercules), not $boot" ;;
+esac
 
 build=$NKVM_ROOT/build/$ARCH_N
 ko=${NKVM_KO:-$build$NKVM_TAG/module/nkvm.ko}
@@ -67,6 +74,9 @@ fi
 	echo "ARCH=$GUEST_ARCH"
 	echo "BOOT=$boot"
 	echo "NKVM_KREL=$KREL"
+	# Hercules' 3215 console keeps only the first 150 bytes of each write: /init
+	# sends everything through console_pace, a line per write.
+	[ "$boot" != sie ] || echo "NKVM_CONSOLE_PACE=/payload/bin/console_pace"
 	# module_reload_test's cycle count, only when the host sets it: 4 s more per cycle
 	# Bochs: guest seconds count instructions (clock sync=none), and two suites run
 	init_tmo=240
@@ -113,14 +123,23 @@ modpath() {
 		die "${1##*/} not found in $dep"
 }
 
-if [ "$ARCH_N" = x86_64 ] && [ "$boot" != debug ]; then
+# The stock modules: on x86_64 always (run.sh checks that nkvm refuses to load beside
+# them), on s390 for impl=stock (they load only under Hercules).
+stock=()
+case "$ARCH_N-$impl-$boot" in
+x86_64-*-debug) ;;
+x86_64-*-vmx) stock=(kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-intel.ko) ;;
+x86_64-*) stock=(kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko) ;;
+s390-stock-*) stock=(kernel/arch/s390/kvm/kvm.ko) ;;
+esac
+if [ ${#stock[@]} -gt 0 ]; then
 	img=$("$NKVM_SCRIPTS/fetch.sh" image "$ARCH_N")
 	mods=$img/lib/modules/$KREL
 	dep=$mods/modules.dep
 	[ -f "$dep" ] || die "no $dep"
-	vendor_ko=kernel/arch/x86/kvm/kvm-amd.ko
-	[ "$boot" != vmx ] || vendor_ko=kernel/arch/x86/kvm/kvm-intel.ko
-	ship "$out/stock" "$(modpath kernel/arch/x86/kvm/kvm.ko)" "$(modpath "$vendor_ko")"
+	paths=()
+	for m in "${stock[@]}"; do paths+=("$(modpath "$m")"); done
+	ship "$out/stock" "${paths[@]}"
 	if [ -n "${NKVM_PAYLOAD_MODS:-}" ]; then
 		extra=()
 		for m in $NKVM_PAYLOAD_MODS; do extra+=("$(modpath "$m")"); done

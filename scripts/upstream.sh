@@ -11,12 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rebuild=0
-case "${1:-}" in
---rebuild) rebuild=1 ;;
-"") ;;
-*) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
-esac
+rebuild_opt "$@"
 
 srcpkg=linux-source-6.1
 tarball=/usr/src/$srcpkg.tar.xz
@@ -128,7 +123,7 @@ main() {
 	local ver cache
 	ver=$(src_version)
 	cache=$NKVM_CACHE/$ver/upstream-selftests
-	[ $rebuild -eq 1 ] && rm -rf "$cache"
+	[ "$REBUILD" -eq 0 ] || rm -rf "$cache"
 	[ -e "$cache/.ok" ] || build "$ver" "$cache"
 	echo "$cache"
 }

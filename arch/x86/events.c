@@ -258,7 +258,9 @@ int nkvm_x86_internal_error(struct nkvm_x86_vcpu *xv, u32 suberror,
  * there, NMIs are unmasked and no shadow (or KVM_GUESTDBG_BLOCKIRQ) holds;
  * with an in-kernel LAPIC, its interrupt goes into the empty slots when
  * the guest can take one. The first filled slot wins: an exception, an
- * NMI, then an interrupt; one per entry.
+ * NMI, then an interrupt; one per entry. *window: the LAPIC has one more,
+ * or userspace waits for a window it could use
+ * (nkvm_x86_user_wants_window()).
  */
 enum nkvm_x86_slot nkvm_x86_next_event(struct nkvm_x86_vcpu *xv, bool shadow,
 				       bool irq_needs_if, bool *window)
@@ -268,7 +270,7 @@ enum nkvm_x86_slot nkvm_x86_next_event(struct nkvm_x86_vcpu *xv, bool shadow,
 	bool irq_ok = (xv->regs.rflags & X86_EFLAGS_IF) && !shadow;
 	int vec;
 
-	*window = READ_ONCE(xv->vcpu.run->request_interrupt_window);
+	*window = nkvm_x86_user_wants_window(xv);
 	if (!ev->nmi_injected && ev->nmi_pending && !ev->nmi_masked &&
 	    !blockirq && !ev->exc_injected && !ev->irq_injected && !shadow) {
 		ev->nmi_pending--;

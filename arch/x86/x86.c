@@ -426,6 +426,18 @@ static long x86_dev_ioctl(unsigned int ioctl, unsigned long arg)
 }
 
 /*
+ * Userspace, which owns the PIC, asks for an interrupt window it could
+ * use: as stock, only while an ExtINT would get through the LAPIC (QEMU
+ * keeps asking while its PIC's output is up, LINT0 masked or not).
+ */
+bool nkvm_x86_user_wants_window(struct nkvm_x86_vcpu *xv)
+{
+	return READ_ONCE(xv->vcpu.run->request_interrupt_window) &&
+	       !nkvm_x86_irqchip_kernel(to_x86_vm(xv->vcpu.vm)) &&
+	       (!xv->lapic || nkvm_x86_lapic_accepts_extint(xv));
+}
+
+/*
  * As stock's kvm_vcpu_ready_for_interrupt_injection(): the guest takes
  * interrupts, no event is half-delivered, and (with an in-kernel LAPIC)
  * an ExtINT from KVM_INTERRUPT would get through.
@@ -534,9 +546,7 @@ static int x86_vcpu_enter(struct nkvm_vcpu *vcpu)
 	 * it is open: stock checks after each entry, which with the window
 	 * open on entry exits at once on VINTR; we check before.
 	 */
-	if (READ_ONCE(run->request_interrupt_window) &&
-	    !nkvm_x86_irqchip_kernel(to_x86_vm(vcpu->vm)) &&
-	    nkvm_x86_ready_for_interrupt(xv)) {
+	if (nkvm_x86_user_wants_window(xv) && nkvm_x86_ready_for_interrupt(xv)) {
 		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 		nkvm_stat_inc(&xv->stat.request_irq_exits);
 		x86_post_run_save(xv);

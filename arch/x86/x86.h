@@ -429,6 +429,8 @@ static inline bool nkvm_x86_exit_disabled(struct nkvm_x86_vcpu *xv, u32 exit)
 	return READ_ONCE(to_x86_vm(xv->vcpu.vm)->disabled_exits) & exit;
 }
 
+/* x86.c: userspace waits for an interrupt window it could use. */
+bool nkvm_x86_user_wants_window(struct nkvm_x86_vcpu *xv);
 /* x86.c: the guest can take an external interrupt, none is queued. */
 bool nkvm_x86_ready_for_interrupt(struct nkvm_x86_vcpu *xv);
 /* Add NMIs to the pending ones (at most two, as stock). */

@@ -22,6 +22,7 @@ enum nkvm_cap_kind {
 	NKVM_CAP_COALESCED,		/* 1 iff there is a ring */
 	NKVM_CAP_SYNC_REGS,		/* the arch's sets, if it runs guests */
 	NKVM_CAP_DIRTY_MANUAL,		/* its flags, if the arch maps memory */
+	NKVM_CAP_VM_ATTR,		/* 1 iff the arch has VM attributes */
 };
 
 static const struct {
@@ -49,6 +50,7 @@ static const struct {
 	{ KVM_CAP_SYNC_REGS,			NKVM_CAP_SYNC_REGS },
 	{ KVM_CAP_BINARY_STATS_FD,		NKVM_CAP_ONE },
 	{ KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,	NKVM_CAP_DIRTY_MANUAL },
+	{ KVM_CAP_VM_ATTRIBUTES,		NKVM_CAP_VM_ATTR },
 };
 
 static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
@@ -83,6 +85,8 @@ static long nkvm_cap_value(struct nkvm_vm *vm, enum nkvm_cap_kind kind,
 		return ops->mmu_write_protect ?
 		       KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
 		       KVM_DIRTY_LOG_INITIALLY_SET : 0;
+	case NKVM_CAP_VM_ATTR:
+		return !!ops->vm_attr;
 	}
 	return 0;
 }

@@ -8,11 +8,12 @@
 # "module_load" and "module_unload" in the same TAP form. The script ends with
 # the dmesg dump and NKVM-DONE; powering off is the init's business.
 #
-# /payload/env sets KVM_IMPL=ours|stock ARCH=x86_64|arm64|s390x BOOT=main|nohw|debug|vmx
-# (a KVM_IMPL in the environment is taken when env has none: the VMX boot's
-# scripts/guest/vmx-run.sh runs this script once per implementation).
+# /payload/env sets KVM_IMPL=ours|stock ARCH=x86_64|arm64|s390x
+# BOOT=main|nohw|debug|sie|vmx (sie: s390 under Hercules, which has SIE; vmx: x86_64
+# under Bochs, run as main). A KVM_IMPL in the environment is taken when env has none:
+# the VMX boot's scripts/guest/vmx-run.sh runs this script once per implementation.
 # BOOT=debug (make check-debug's kernel): no stock modules exist for that kernel, so
-# the checks against them are left out. BOOT=vmx (Bochs, Intel VMX) runs as main. NKVM_NO_FINISH=1: return without the dmesg
+# the checks against them are left out. NKVM_NO_FINISH=1: return without the dmesg
 # dump and NKVM-DONE (a driver that runs more after the tests prints them).
 
 P=/payload
@@ -300,7 +301,12 @@ else
 	elif [ "$ARCH" = x86_64 ]; then
 		ps_check 0 "x86 payload has /payload/stock/load-order"
 	fi
-	if [ "$ARCH" = s390x ]; then
+	if [ "$ARCH" = s390x ] && [ "$BOOT" = sie ]; then
+		# Hercules: SIE is there, so nkvm loads without api_only.
+		grep -q '^features.* sie' /proc/cpuinfo
+		ps_check $(b) "/proc/cpuinfo lists the sie feature"
+		try_insmod $P/nkvm.ko
+	elif [ "$ARCH" = s390x ]; then
 		try_insmod $P/nkvm.ko
 		expect_insmod_failure
 		insmod_failed_with "No such device"
