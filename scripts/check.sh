@@ -1,8 +1,8 @@
 #!/bin/bash
 # nkvm: the whole test run (`make check`).
 #   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, QEMU in
-#                  x86_64 (one make check-qemu row), x86_64 under Bochs (Intel VMX: the
-#                  stock kvm-intel, then nkvm, in one boot), arm64, s390 (QEMU, no SIE),
+#                  x86_64 (one make check-qemu row), x86_64 under Bochs (Intel VMX: nkvm,
+#                  then the stock kvm-intel, in one boot), arm64, s390 (QEMU, no SIE),
 #                  s390 sie (Hercules)
 #   KVM_IMPL=stock host checks, then the same tests against the stock modules: x86_64
 #                  (kvm/kvm-amd) with the QEMU row, the Bochs boot against kvm/kvm-intel,

@@ -8,7 +8,7 @@
 #   vmx:   x86_64 under Bochs (Intel VMX, scripts/boot.sh --vmx): the stock modules are
 #          kvm-intel's, and run.sh is scripts/guest/vmx-run.sh, which runs run_tests.sh
 #          (shipped as run_tests.sh) once per implementation in one boot: impl "ours"
-#          runs the stock kvm-intel first, then nkvm; "stock" only the stock one
+#          runs nkvm first, then the stock kvm-intel; "stock" only the stock one
 #          (NKVM_VMX_IMPLS="..." overrides the list)
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
 #        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko;
@@ -66,7 +66,7 @@ fi
 {
 	if [ "$boot" = vmx ]; then
 		impls=stock
-		[ "$impl" = stock ] || impls="stock ours"
+		[ "$impl" = stock ] || impls="ours stock"
 		echo "NKVM_IMPLS=\"${NKVM_VMX_IMPLS:-$impls}\""
 	else
 		echo "KVM_IMPL=$impl"
