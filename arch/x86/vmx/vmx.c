@@ -293,9 +293,6 @@ static int vmx_read_caps(void)
 				    "VM-entry");
 	if (r)
 		return r;
-	/* The debugger's single step, where the CPU has it (vmx_run.c). */
-	rdmsrl(proc_msr, ept);
-	c->mtf = (ept >> 32) & CPU_BASED_MONITOR_TRAP_FLAG;
 	/* RDTSCP and INVPCID are turned on per vCPU, as its CPUID says. */
 	c->proc2_opt = c->proc2 & (SECONDARY_EXEC_ENABLE_RDTSCP |
 				   SECONDARY_EXEC_ENABLE_INVPCID);

@@ -55,7 +55,6 @@ struct vmx_caps {
 	bool vpid;			/* VPIDs with a usable INVVPID */
 	bool ept_2m;			/* 2 MiB EPT leaves */
 	u32 preempt_ticks;		/* VMX-preemption timer per entry, 0: none */
-	bool mtf;			/* the monitor trap flag may be set */
 	u64 host_pat, host_efer;	/* the same on every CPU */
 };
 

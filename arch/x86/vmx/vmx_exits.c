@@ -161,19 +161,6 @@ static int vmx_exc_bp(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
 	return 0;
 }
 
-/*
- * The monitor trap flag, set only while the debugger single-steps: one
- * guest instruction ran (or an event was delivered).
- */
-static int vmx_exit_mtf(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv)
-{
-	if (!nkvm_x86_stepping(xv))
-		return 1;
-	nkvm_x86_debug_exit(xv, DB_VECTOR, vmx_linear_rip(xv, vv),
-			    NKVM_X86_DR6_RESET | DR_STEP, nkvm_x86_eff_dr7(xv));
-	return 0;
-}
-
 /* VMCALL, the native hypercall, for a VMMCALL to patch (hypercall.c). */
 static const u8 vmx_vmcall_insn[3] = { 0x0f, 0x01, 0xc1 };
 
@@ -598,7 +585,6 @@ static const vmx_exit_handler vmx_exit_handlers[] = {
 	[EXIT_REASON_EPT_VIOLATION]		= vmx_exit_ept_violation,
 	[EXIT_REASON_INVEPT]			= vmx_exit_ud,
 	[EXIT_REASON_INVVPID]			= vmx_exit_ud,
-	[EXIT_REASON_MONITOR_TRAP_FLAG]		= vmx_exit_mtf,
 	[EXIT_REASON_PREEMPTION_TIMER]		= vmx_exit_reenter,
 	[EXIT_REASON_WBINVD]			= vmx_exit_skip,
 	[EXIT_REASON_XSETBV]			= vmx_exit_xsetbv,

@@ -138,19 +138,8 @@ static void vmx_debug_enter(struct nkvm_x86_vcpu *xv, struct vmx_vcpu *vv,
 		vmx_vmwrite(EXCEPTION_BITMAP, exc);
 	}
 	vmx_vmwrite(GUEST_DR7, nkvm_x86_eff_dr7(xv));
-	/*
-	 * The debugger's step: the monitor trap flag exits after one guest
-	 * instruction (vmx_exits.c). Bochs 2.7 takes a TF set by VM entry as
-	 * set before it, and traps before the first instruction; TF is the
-	 * fallback where the CPU has no MTF.
-	 */
-	vv->proc &= ~CPU_BASED_MONITOR_TRAP_FLAG;
-	if (nkvm_x86_stepping(xv)) {
-		if (vmx_caps.mtf)
-			vv->proc |= CPU_BASED_MONITOR_TRAP_FLAG;
-		else
-			*rflags |= X86_EFLAGS_TF;
-	}
+	if (nkvm_x86_stepping(xv))
+		*rflags |= X86_EFLAGS_TF;
 	if (vmx_debugger_db(xv) && vmx_dr_passthrough(vv))
 		vv->proc |= CPU_BASED_MOV_DR_EXITING;
 }
@@ -197,7 +186,7 @@ static void vmx_debug_exit(struct nkvm_x86_vcpu *xv, unsigned long dr7)
 	if (!nkvm_x86_debugger_hw_bp(xv))
 		xv->dbg.dr7 = dr7;
 	/* As stock, RFLAGS.TF is hidden from userspace while stepping. */
-	if (nkvm_x86_stepping(xv) && !vmx_caps.mtf)
+	if (nkvm_x86_stepping(xv))
 		xv->regs.rflags &= ~X86_EFLAGS_TF;
 }
 
