@@ -36,6 +36,7 @@
 #include <linux/gfp.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
 #include <linux/slab.h>
@@ -326,6 +327,22 @@ static int vmx_read_caps(void)
 	return 0;
 }
 
+/*
+ * The stock kvm.ko is loaded (its kvm_init is there). Our load would then
+ * fail anyway, at misc minor 232, but only after hardware_setup: and the
+ * 6.1 kvm_intel holds the kernel's one emergency-virt callback from its own
+ * load on, so registering ours would WARN (twice, with the unregister).
+ */
+static bool vmx_stock_loaded(void)
+{
+	void *sym = __symbol_get("kvm_init");
+
+	if (!sym)
+		return false;
+	__symbol_put("kvm_init");
+	return true;
+}
+
 static int vmx_probe(void)
 {
 	atomic_t in_use = ATOMIC_INIT(0);
@@ -345,6 +362,10 @@ static int vmx_probe(void)
 	if (atomic_read(&in_use)) {
 		pr_err("Intel VMX is already in use by another hypervisor (CR4.VMXE set on %d CPUs)\n",
 		       atomic_read(&in_use));
+		return -EBUSY;
+	}
+	if (vmx_stock_loaded()) {
+		pr_err("/dev/kvm (misc minor 232) belongs to the stock kvm module: unload kvm_intel and kvm first\n");
 		return -EBUSY;
 	}
 	return vmx_read_caps();
