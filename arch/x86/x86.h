@@ -611,8 +611,9 @@ static inline void nkvm_x86_steal_time_enter(struct nkvm_x86_vcpu *xv)
  */
 int nkvm_x86_hypercall(struct nkvm_x86_vcpu *xv, unsigned int cpl, bool op64);
 /*
- * A #UD: with KVM_X86_QUIRK_FIX_HYPERCALL_INSN, a VMCALL at CS:RIP is
- * rewritten as native (the vendor's insn bytes) for the guest to run
+ * A #UD: with KVM_X86_QUIRK_FIX_HYPERCALL_INSN, the other vendor's
+ * hypercall at CS:RIP (VMCALL on AMD, VMMCALL on Intel) is rewritten as
+ * native (the vendor's insn bytes) for the guest to run
  * again. True when done, false when the #UD is the guest's.
  */
 bool nkvm_x86_fix_hypercall(struct nkvm_x86_vcpu *xv, const u8 *native);
