@@ -26,4 +26,7 @@ for impl in $IMPLS; do
 	echo "NKVM-DMESG-END"
 	echo "NKVM-DONE"
 done
+# Bochs' COM1 drains slowly: the init powers off as soon as this returns, and
+# the last part's kernel log was cut there. Give the console time to empty.
+sleep 5
 exit 0
