@@ -1355,7 +1355,8 @@ static int svm_handle_exit(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 	u64 code = ctl->exit_code | ((u64)ctl->exit_code_hi << 32);
 	struct kvm_run *run = xv->vcpu.run;
 
-	trace_nkvm_exit(xv->vcpu.vcpu_id, code, xv->regs.rip, ctl->exit_info_1, ctl->exit_info_2);
+	trace_nkvm_exit(xv->vcpu.vcpu_id, false, code, xv->regs.rip,
+			ctl->exit_info_1, ctl->exit_info_2);
 	if (code == (u64)SVM_EXIT_ERR) {
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;

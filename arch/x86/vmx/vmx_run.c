@@ -603,7 +603,7 @@ int vmx_run(struct nkvm_x86_vcpu *xv)
 	vmx_vmcs_put();
 
 	nkvm_x86_vapic_exit(xv);
-	trace_nkvm_exit(xv->vcpu.vcpu_id, vv->exit.reason, xv->regs.rip,
+	trace_nkvm_exit(xv->vcpu.vcpu_id, true, vv->exit.reason, xv->regs.rip,
 			vv->exit.qual, vv->exit.intr_info);
 	if (vv->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		vv->injected = NKVM_X86_SLOT_NONE;
