@@ -40,7 +40,8 @@ NKVM_VERSION ?= $(shell scripts/version.sh)
 KVM_IMPL ?= ours
 export KVM_IMPL
 
-.PHONY: all module selftests abi-check check check-host check-upstream check-debug check-qemu demo bench \
+.PHONY: all module selftests abi-check check check-host check-upstream check-upstream-s390 \
+	check-debug check-qemu demo bench \
 	sparse checkpatch clean fuzz deb
 
 all: module
@@ -77,6 +78,10 @@ check:
 
 check-upstream:
 	@scripts/check-upstream.sh
+
+# The upstream 6.1 s390x selftests, nkvm and stock kvm.ko in one Hercules boot.
+check-upstream-s390:
+	@scripts/check-upstream-s390.sh
 
 check-debug:
 	@scripts/check-debug.sh

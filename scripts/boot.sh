@@ -25,6 +25,8 @@
 #      Documentation/qemu.md)
 #      NKVM_QEMU_MONITOR (a socket path: QEMU's monitor listens there, for looking at
 #      a frozen guest: `info registers -a`; see Documentation/fuzzing.md)
+#      KVM_IMPL (arm64: "stock" boots without kvm-arm.mode=none, so the kernel's
+#      built-in KVM owns /dev/kvm: the reference run)
 # Serialized with every other emulator run through flock on /tmp/nkvm-emulator.lock.
 # The console goes to <logfile> with \r stripped. Exit status is QEMU's (124: timed out;
 # Hercules: 0 when the guest finished, 124 when it timed out).
@@ -243,8 +245,10 @@ x86_64)
 arm64)
 	[ $nohw -eq 0 ] || die "--nohw is for x86_64 only"
 	qemu=qemu-system-aarch64
+	kvm_mode=kvm-arm.mode=none
+	[ "${KVM_IMPL:-ours}" = stock ] && kvm_mode=
 	args=(-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on "${common[@]}"
-		-append "console=ttyAMA0 panic=-1 kvm-arm.mode=none loglevel=1 $reload_append ${NKVM_APPEND:-}") ;;
+		-append "console=ttyAMA0 panic=-1 $kvm_mode loglevel=1 $reload_append ${NKVM_APPEND:-}") ;;
 s390)
 	[ $nohw -eq 0 ] || die "--nohw is for x86_64 only"
 	qemu=qemu-system-s390x

@@ -6,7 +6,8 @@
 #                  s390 sie (Hercules)
 #   KVM_IMPL=stock host checks, then the same tests against the stock modules: x86_64
 #                  (kvm/kvm-amd) with the QEMU row, the Bochs boot against kvm/kvm-intel,
-#                  and s390 sie (kvm.ko under Hercules)
+#                  arm64 (the kernel's built-in KVM, on without kvm-arm.mode=none) and
+#                  s390 sie (kvm.ko under Hercules)
 # Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   KVER_SERIES=6.12  the same against Debian 12's 6.12 kernel: x86_64 only (logs in
 #                     build/check-6.12/, the module in build/x86_64-6.12/)
@@ -177,7 +178,7 @@ boot() {
 	# then) is booted once more; the dead run's log is kept and named.
 	for try in 1 2; do
 		rc=0
-		scripts/boot.sh "${nohw[@]}" "$a" "$dir/initrd.cpio.gz" "$dir/console.log" 2>"$dir.boot.err" || rc=$?
+		KVM_IMPL=$im scripts/boot.sh "${nohw[@]}" "$a" "$dir/initrd.cpio.gz" "$dir/console.log" 2>"$dir.boot.err" || rc=$?
 		grep -q '^NKVM-DONE' "$dir/console.log" && break
 		[ $try -eq 2 ] && break
 		mv "$dir/console.log" "$dir/console-dead.log"
@@ -252,10 +253,11 @@ if [ "$impl" = stock ]; then
 		qemu_row stock microvm
 	fi
 	has_arch x86_64 && [ "$vmx" = 1 ] && boot x86_64 stock vmx
+	# arm64: the same kernel with its built-in KVM on (no kvm-arm.mode=none)
+	has_arch arm64 && boot arm64 stock main
 	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 stock sie; fi
 	echo
-	echo "# KVM_IMPL=stock: arm64 not booted (its KVM is built into the kernel), s390 only"
-	echo "#   under Hercules (no SIE under QEMU TCG)"
+	echo "# KVM_IMPL=stock: s390 only under Hercules (no SIE under QEMU TCG)"
 else
 	if has_arch x86_64; then
 		boot x86_64 ours main; boot x86_64 ours nohw

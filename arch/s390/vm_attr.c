@@ -107,7 +107,7 @@ static void s390_fac_mask(u64 *mask)
 }
 
 /* The VM's CPU model has facility nr (in the mask and the list). */
-static bool s390_vm_has_facility(struct nkvm_s390_vm *svm, unsigned int nr)
+bool s390_vm_has_facility(struct nkvm_s390_vm *svm, unsigned int nr)
 {
 	u64 mask[S390_FAC_WORDS] = {};
 
@@ -238,29 +238,55 @@ static __uint128_t s390_host_tod(void)
 	return (now - base) & S390_TOD_MASK;
 }
 
-/* The guest's clock now; vm->lock held. */
-static void s390_tod_read(struct nkvm_s390_vm *svm,
-			  struct kvm_s390_vm_tod_clock *gtod)
+/* The guest's clock now, modulo 2^72. */
+static __uint128_t s390_tod_now(struct nkvm_s390_vm *svm)
 {
 	__uint128_t tod;
 
-	preempt_disable();
+	spin_lock(&svm->tod_lock);
 	tod = (s390_host_tod() + svm->tod_offset) & S390_TOD_MASK;
-	preempt_enable();
+	spin_unlock(&svm->tod_lock);
+	return tod;
+}
+
+/* As GET shows it; vm->lock held (the model decides about the index). */
+static void s390_tod_read(struct nkvm_s390_vm *svm,
+			  struct kvm_s390_vm_tod_clock *gtod)
+{
+	__uint128_t tod = s390_tod_now(svm);
+
 	gtod->tod = (u64)tod;
 	/* Without the multiple-epoch facility the index reads as 0. */
 	gtod->epoch_idx = s390_vm_has_facility(svm, S390_FAC_MULTI_EPOCH) ?
 			  (u8)(tod >> 64) : 0;
 }
 
-static void s390_tod_write(struct nkvm_s390_vm *svm,
-			   const struct kvm_s390_vm_tod_clock *gtod)
+/* Set the guest's clock: every vCPU sees it from its next SIE entry. */
+void s390_set_guest_tod(struct nkvm_s390_vm *svm,
+			const struct kvm_s390_vm_tod_clock *gtod)
 {
 	__uint128_t want = ((__uint128_t)gtod->epoch_idx << 64) | gtod->tod;
 
-	preempt_disable();
+	spin_lock(&svm->tod_lock);
 	svm->tod_offset = (want - s390_host_tod()) & S390_TOD_MASK;
-	preempt_enable();
+	spin_unlock(&svm->tod_lock);
+}
+
+/*
+ * The state description's epoch (and epoch index): what SIE adds to the
+ * host's TOD clock, whose value since boot is the clock minus
+ * tod_clock_base. Computed at each entry, so that a clock steered by the
+ * host (tod_clock_base moves with it) needs no notifier.
+ */
+void s390_epoch(struct nkvm_s390_vm *svm, u64 *epoch, u8 *epdx)
+{
+	__uint128_t e;
+
+	spin_lock(&svm->tod_lock);
+	e = (svm->tod_offset - tod_clock_base.eitod) & S390_TOD_MASK;
+	spin_unlock(&svm->tod_lock);
+	*epoch = (u64)e;
+	*epdx = (u8)(e >> 64);
 }
 
 static int s390_get_tod_ext(struct nkvm_s390_vm *svm, void __user *uaddr)
@@ -286,7 +312,7 @@ static int s390_set_tod_ext(struct nkvm_s390_vm *svm, void __user *uaddr)
 	    !s390_vm_has_facility(svm, S390_FAC_MULTI_EPOCH))
 		r = -EINVAL;
 	else
-		s390_tod_write(svm, &gtod);
+		s390_set_guest_tod(svm, &gtod);
 	mutex_unlock(&svm->vm.lock);
 	return r;
 }
@@ -323,9 +349,7 @@ static int s390_set_tod_low(struct nkvm_s390_vm *svm, void __user *uaddr)
 
 	if (get_user(gtod.tod, (u64 __user *)uaddr))
 		return -EFAULT;
-	mutex_lock(&svm->vm.lock);
-	s390_tod_write(svm, &gtod);
-	mutex_unlock(&svm->vm.lock);
+	s390_set_guest_tod(svm, &gtod);
 	return 0;
 }
 

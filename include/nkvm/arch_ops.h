@@ -66,6 +66,16 @@ struct nkvm_arch_ops {
 	int (*prepare_memslot)(struct nkvm_vm *vm, enum nkvm_mr_change change,
 			       const struct nkvm_memslot *old,
 			       const struct nkvm_memslot *new);
+	/*
+	 * The change is made: the new slots are published, no reader sees
+	 * the old ones and the core has unmapped a deleted or moved range
+	 * (mmu_unmap). The arch follows it in what it maps from the slots
+	 * outside the core's knowledge; it cannot fail the ioctl any more.
+	 * slots_lock held. Optional.
+	 */
+	void (*commit_memslot)(struct nkvm_vm *vm, enum nkvm_mr_change change,
+			       const struct nkvm_memslot *old,
+			       const struct nkvm_memslot *new);
 
 	/*
 	 * The guest page tables (see nkvm_vm.mmu_lock). Optional as a group:
@@ -124,6 +134,14 @@ struct nkvm_arch_ops {
 	/* Any other vCPU ioctl, vcpu->mutex held. NULL: -ENOTTY. */
 	long (*vcpu_ioctl)(struct nkvm_vcpu *vcpu, unsigned int ioctl,
 			   unsigned long arg);
+	/*
+	 * vCPU ioctls that must not wait for the vCPU's mutex (s390: an
+	 * interrupt injected while the vCPU runs), tried first, without
+	 * it: -ENOIOCTLCMD for an ioctl the arch does not handle so. NULL:
+	 * none.
+	 */
+	long (*vcpu_async_ioctl)(struct nkvm_vcpu *vcpu, unsigned int ioctl,
+				 unsigned long arg);
 
 	/*
 	 * Statistics the arch adds after the generic ones on the

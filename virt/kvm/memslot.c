@@ -270,6 +270,10 @@ static int nkvm_update_slots(struct nkvm_vm *vm, unsigned int as_id,
 		 !nkvm_dirty_log_initially_set(vm))
 		nkvm_mmu_write_protect_gfns(vm, new.base_gfn,
 					    new.base_gfn + new.npages);
+	if (NKVM_ARCH->commit_memslot)
+		NKVM_ARCH->commit_memslot(vm, change, old,
+					  change == NKVM_MR_DELETE ?
+					  NULL : &new);
 	kvfree(stale_bitmap);
 	kvfree(cur);
 	return 0;

@@ -91,6 +91,12 @@ static long nkvm_vcpu_ioctl(struct file *file, unsigned int cmd,
 	if (r)
 		return r;
 
+	if (NKVM_ARCH->vcpu_async_ioctl) {
+		r = NKVM_ARCH->vcpu_async_ioctl(vcpu, cmd, arg);
+		if (r != -ENOIOCTLCMD)
+			return r;
+	}
+
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 	r = nkvm_vcpu_ioctl_locked(vcpu, cmd, arg);

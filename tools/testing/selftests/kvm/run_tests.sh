@@ -348,4 +348,26 @@ else
 	ps_check $(b) "no nkvm in /proc/modules"
 fi
 ps_end
+
+# s390 under Hercules (a boot costs minutes): with nkvm gone, the stock kvm.ko
+# runs the s390 tests again in the same boot, each named stock-<test>.
+if [ "$KVM_IMPL" = ours ] && [ "$BOOT" = sie ] && [ -n "$STOCK_MODS" ] &&
+	! in_modules nkvm; then
+	ps_begin stock_module_load
+	ps_check $(load_stock) "stock modules load ($(echo $STOCK_MODS))"
+	[ -c /dev/kvm ]
+	ps_check $(b) "/dev/kvm exists"
+	ps_end
+	if in_modules kvm; then
+		for t in $BIN/s390_*_test; do
+			[ -x "$t" ] || continue
+			echo "# BEGIN stock-$(basename $t)"
+			KVM_IMPL=stock KVM_MODULE=kvm timeout 120 $t
+			echo "# END stock-$(basename $t) rc=$?"
+		done
+	fi
+	ps_begin stock_module_unload
+	ps_check $(unload_stock) "stock modules unload"
+	ps_end
+fi
 finish

@@ -243,6 +243,8 @@ long guest_run_out(struct guest *g, int *port)
 	return v;
 }
 
+#endif
+
 bool guest_run_exit(struct guest *g, unsigned int reason)
 {
 	int r = ioctl(g->vcpu, KVM_RUN, 0);
@@ -251,6 +253,60 @@ bool guest_run_exit(struct guest *g, unsigned int reason)
 		return true;
 	tap_diag("KVM_RUN %d (errno %d), exit %s (expected exit %u)", r,
 		 r ? errno : 0, guest_exit_name(g->run->exit_reason), reason);
+	return false;
+}
+
+#if defined(__s390x__)
+void guest_s390_create(struct guest *g, int kvm, void *mem,
+		       unsigned long vcpu_id)
+{
+	guest_create(g, kvm);
+	guest_set_slot(g, 0, 0, mem, GUEST_S390_MEM, 0);
+	g->run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	g->vcpu = create_vcpu(g->vm, vcpu_id);
+	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vcpu, 0);
+	if (g->run == MAP_FAILED)
+		tap_bail("mmap of the vCPU: %m");
+}
+
+void guest_s390_load(struct guest *g, void *mem, __u64 gpa, const char *start,
+		     const char *end, __u64 extra_mask)
+{
+	struct kvm_s390_psw psw = {
+		.mask = PSW_MASK_64 | extra_mask,
+		.addr = gpa,
+	};
+
+	memcpy((char *)mem + gpa, start, end - start);
+	if (ioctl(g->vcpu, KVM_S390_SET_INITIAL_PSW, &psw))
+		tap_bail("KVM_S390_SET_INITIAL_PSW: %m");
+}
+
+const char *guest_s390_exit_str(struct guest *g)
+{
+	static char buf[96];
+	struct kvm_run *run = g->run;
+
+	if (run->exit_reason != KVM_EXIT_S390_SIEIC)
+		return guest_exit_name(run->exit_reason);
+	snprintf(buf, sizeof(buf), "SIEIC icptcode %#x ipa %#x ipb %#x psw %#llx",
+		 run->s390_sieic.icptcode, run->s390_sieic.ipa,
+		 run->s390_sieic.ipb, (unsigned long long)run->psw_addr);
+	return buf;
+}
+
+bool guest_s390_run_diag(struct guest *g)
+{
+	struct kvm_run *run = g->run;
+	int r = ioctl(g->vcpu, KVM_RUN, 0);
+
+	if (!r && run->exit_reason == KVM_EXIT_S390_SIEIC &&
+	    run->s390_sieic.icptcode == 4 && run->s390_sieic.ipa >> 8 == 0x83 &&
+	    run->s390_sieic.ipb >> 16 == 0x501)
+		return true;
+	tap_diag("KVM_RUN %d (errno %d), exit %s (expected DIAGNOSE 0x501)", r,
+		 r ? errno : 0, guest_s390_exit_str(g));
 	return false;
 }
 #endif
@@ -296,6 +352,8 @@ const char *guest_exit_name(unsigned int reason)
 	case KVM_EXIT_INTR:		return "INTR";
 	case KVM_EXIT_TPR_ACCESS:	return "TPR_ACCESS";
 	case KVM_EXIT_IOAPIC_EOI:	return "IOAPIC_EOI";
+	case KVM_EXIT_SYSTEM_EVENT:	return "SYSTEM_EVENT";
+	case KVM_EXIT_ARM_NISV:		return "ARM_NISV";
 	}
 	snprintf(buf, sizeof(buf), "%u", reason);
 	return buf;

@@ -107,8 +107,6 @@ int guest_out_byte(struct guest *g);
  * -1 (port -1), with a TAP diagnostic, on an error or another exit.
  */
 long guest_run_out(struct guest *g, int *port);
-/* KVM_RUN must return 0 with exit_reason reason; else a TAP diagnostic. */
-bool guest_run_exit(struct guest *g, unsigned int reason);
 /*
  * Guest code (AT&T, for asm() strings): program the master 8259 with
  * ICW1-4 (edge, cascade, vectors 0x20-0x27, slave on IR2, 8086 mode) and
@@ -126,12 +124,53 @@ bool guest_run_exit(struct guest *g, unsigned int reason);
 	"	mov $0xfe, %al\n"						\
 	"	out %al, $0x21\n"
 #endif
+#if defined(__s390x__)
+/*
+ * s390 guests: one memory slot of GUEST_S390_MEM bytes at guest address 0
+ * (the lowcore at prefix 0), code copied in at GUEST_S390_CODE and run
+ * with DAT off in the 64-bit addressing mode. Guest code is written with
+ * GUEST_S390_CODE_BLOB() in the test: position-independent assembly
+ * between two labels, copied in with guest_s390_load().
+ */
+#define GUEST_S390_MEM		(2 * MiB)
+#define GUEST_S390_CODE		0x10000
+#define GUEST_S390_DATA		0x20000	/* a page the tests may use */
+#define PSW_MASK_EXT_		0x0100000000000000ULL
+#define PSW_MASK_IO_		0x0200000000000000ULL
+#define PSW_MASK_DAT_		0x0400000000000000ULL
+#define PSW_MASK_MCHK_		0x0004000000000000ULL
+#define PSW_MASK_WAIT_		0x0002000000000000ULL
+#define PSW_MASK_64		0x0000000180000000ULL	/* EA | BA */
+
+#define GUEST_S390_CODE_BLOB(name, body)				\
+	extern const char name[], name##_end[];				\
+	__asm__(".pushsection .rodata\n.balign 8\n"			\
+		".globl " #name "\n" #name ":\n" body "\n"		\
+		".globl " #name "_end\n" #name "_end:\n.popsection\n")
+
+/* The slot (mem: GUEST_S390_MEM bytes, 1 MiB aligned) and vCPU id. */
+void guest_s390_create(struct guest *g, int kvm, void *mem,
+		       unsigned long vcpu_id);
+/* Copy code in at gpa and point the PSW at it (mask PSW_MASK_64 | extra). */
+void guest_s390_load(struct guest *g, void *mem, __u64 gpa, const char *start,
+		     const char *end, __u64 extra_mask);
+/*
+ * KVM_RUN to the next exit, which must be an instruction intercept of
+ * DIAGNOSE 0x501 (the tests' "hypercall"): true, else a TAP diagnostic.
+ */
+bool guest_s390_run_diag(struct guest *g);
+/* The intercept code and instruction of the last SIEIC exit, for messages. */
+const char *guest_s390_exit_str(struct guest *g);
+#endif
+
 /*
  * SIGALRM in ms milliseconds (0 cancels it), caught by a handler that
  * does nothing: a KVM_RUN blocked meanwhile returns EINTR with
  * KVM_EXIT_INTR instead of hanging the test.
  */
 void guest_alarm_ms(unsigned int ms);
+/* KVM_RUN must return 0 with exit_reason reason; else a TAP diagnostic. */
+bool guest_run_exit(struct guest *g, unsigned int reason);
 void guest_destroy(struct guest *g);
 /* "IO", "HLT", ... or the number, for diagnostics. */
 const char *guest_exit_name(unsigned int reason);
