@@ -1,13 +1,21 @@
 #!/bin/bash
 # nkvm: boot the stock Debian kernel (scripts/versions) of an arch under QEMU TCG with an initramfs.
-# usage: scripts/boot.sh [--nohw|--hercules] <x86_64|arm64|s390> <initrd> <logfile> [extra qemu args...]
+# usage: scripts/boot.sh [--nohw|--vmx|--hercules] <x86_64|arm64|s390> <initrd> <logfile> [extra qemu args...]
 #   --nohw      x86_64 only: a CPU without SVM/VMX (-cpu qemu64,-svm,-vmx)
+#   --vmx       x86_64 only: Intel VMX under Bochs 2.7 (model corei7_haswell_4770: EPT,
+#               unrestricted guest, VPID) instead of QEMU: the kernel and the initrd go on
+#               an isolinux ISO (Bochs cannot load a kernel itself), the console is COM1
+#               written to a file. Bochs exits (status 1) at a clean power-off as well:
+#               the status is 0 when the log shows the power-off, 1 when the guest
+#               rebooted (a panic: Bochs is killed at the second boot banner). No extra
+#               arguments. ~150 s before /init runs (Documentation/testing.md).
 #   --hercules  s390 only: Hercules 3.13, which has SIE, instead of QEMU (no extra args).
 #               Hercules does not stop at the guest's poweroff: it is ended once the
 #               guest's /init printed its last line ("NKVM-INIT: run.sh exit status"),
 #               or a kernel panic. Its own messages (HHC...) are in the log.
 # env: NKVM_BOOT_TIMEOUT (seconds, default from scripts/versions; Hercules: 3 times
-#      that), NKVM_QEMU_MEM (MiB, 1024; Hercules' MAINSIZE too),
+#      that; Bochs: NKVM_BOCHS_TIMEOUT_DEFAULT), NKVM_QEMU_MEM (MiB, 1024; Hercules'
+#      MAINSIZE and Bochs' megs too),
 #      NKVM_APPEND (extra kernel command line; "nkvm_loglevel=7" shows kernel messages
 #      on the console, the guest /init otherwise sets the console log level to 1),
 #      NKVM_KERNEL (x86_64: boot this kernel image instead of the pinned Debian one;
@@ -25,14 +33,17 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-nohw=0 hercules=0
+nohw=0 vmx=0 hercules=0
 case "${1:-}" in
 --nohw) nohw=1; shift ;;
+--vmx) vmx=1; shift ;;
 --hercules) hercules=1; shift ;;
 esac
-[ $# -ge 3 ] || { echo "usage: $0 [--nohw|--hercules] <x86_64|arm64|s390> <initrd> <logfile> [extra qemu args...]" >&2; exit 2; }
+[ $# -ge 3 ] || { echo "usage: $0 [--nohw|--vmx|--hercules] <x86_64|arm64|s390> <initrd> <logfile> [extra qemu args...]" >&2; exit 2; }
 nkvm_arch "$1"
 initrd=$2 log=$3; shift 3
+[ $vmx -eq 0 ] || [ "$ARCH_N" = x86_64 ] || die "--vmx is for x86_64 only"
+[ $vmx -eq 0 ] || [ $# -eq 0 ] || die "--vmx takes no extra emulator arguments"
 [ -f "$initrd" ] || die "no initrd $initrd"
 [ $hercules -eq 0 ] || [ "$ARCH_N" = s390 ] || die "--hercules is for s390 only"
 [ $hercules -eq 0 ] || [ $# -eq 0 ] || die "--hercules takes no extra emulator arguments"
@@ -54,6 +65,93 @@ elif [ "$ARCH_N" != x86_64 ]; then
 	die "NKVM_KERNEL is for x86_64 only"
 fi
 [ -f "$kernel" ] || die "no kernel image $kernel"
+
+# ---- Intel VMX: Bochs, with the kernel and the initrd on an isolinux ISO
+if [ $vmx -eq 1 ]; then
+	[ -n "${NKVM_BOOT_TIMEOUT:-}" ] || tmo=$((NKVM_BOCHS_TIMEOUT_DEFAULT + ${NKVM_RELOADS:-0} * 8))
+	command -v bochs >/dev/null && command -v xorriso >/dev/null &&
+		[ -f /usr/lib/ISOLINUX/isolinux.bin ] || "$NKVM_SCRIPTS/deps.sh" vmx
+	work=$log.bochs
+	rm -rf "$work"; mkdir -p "$work/iso/isolinux" "$(dirname "$log")"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$work/iso/isolinux/"
+	cp "$kernel" "$work/iso/vmlinuz"
+	cp "$initrd" "$work/iso/initrd.gz"
+	cat >"$work/iso/isolinux/isolinux.cfg" <<-CFG
+	SERIAL 0 115200
+	DEFAULT nkvm
+	PROMPT 0
+	TIMEOUT 0
+	LABEL nkvm
+	  KERNEL /vmlinuz
+	  APPEND initrd=/initrd.gz console=ttyS0,115200 panic=-1 loglevel=1 $reload_append ${NKVM_APPEND:-}
+	CFG
+	xorriso -as mkisofs -quiet -o "$work/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table -R -J "$work/iso" >"$work/xorriso.log" 2>&1 ||
+		{ cat "$work/xorriso.log" >&2; die "xorriso failed"; }
+	rm -rf "$work/iso"
+	# rfb with timeout=0 never waits for a VNC client (Debian's bochs has no nogui);
+	# ips is what the guest's clock counts (clock sync=none): instructions per second.
+	cat >"$work/bochsrc" <<-RC
+	display_library: rfb, options="timeout=0"
+	megs: $mem
+	cpu: model=corei7_haswell_4770, count=1, ips=100000000, reset_on_triple_fault=1, ignore_bad_msrs=1
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	pci: enabled=1, chipset=i440fx
+	ata0-master: type=cdrom, path=$work/boot.iso, status=inserted
+	boot: cdrom
+	com1: enabled=1, mode=file, dev=$work/serial.log
+	clock: sync=none, time0=local
+	panic: action=fatal
+	sound: driver=dummy
+	speaker: enabled=0
+	log: $work/bochs.log
+	info: action=ignore
+	RC
+	# The debugger is compiled in: without a command file it stops at its prompt.
+	printf 'c\nquit\n' >"$work/dbgcmds"
+	t0=$SECONDS
+	exec {lockfd}>>"$NKVM_EMU_LOCK"
+	flock "$lockfd"
+	t1=$SECONDS
+	: >"$work/serial.log"
+	(cd "$work" && exec nice bochs -q -f bochsrc -rc dbgcmds </dev/null >bochs.out 2>&1) &
+	pid=$!
+	rc=0 why=
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if [ $((SECONDS - t1)) -ge "$tmo" ]; then
+			why=timeout rc=124
+		elif [ "$(grep -c '^ISOLINUX ' "$work/serial.log")" -gt 1 ]; then
+			why="rebooted (second boot banner)" rc=1
+		elif grep -q 'reboot: Power down' "$work/serial.log"; then
+			# Bochs leaves by itself at a power-off; give it a moment
+			sleep 5
+			kill -0 "$pid" 2>/dev/null || break
+			why="power-off" rc=0
+		else
+			continue
+		fi
+		# bochs runs in the subshell's place (exec): end it and wait
+		kill "$pid" 2>/dev/null
+		sleep 2
+		kill -9 "$pid" 2>/dev/null || true
+		break
+	done
+	wait "$pid" 2>/dev/null || true
+	t2=$SECONDS
+	flock -u "$lockfd"
+	exec {lockfd}>&-
+	tr -d '\r' <"$work/serial.log" >"$log"
+	if [ -z "$why" ]; then
+		if grep -q 'reboot: Power down' "$log"; then rc=0
+		else rc=1; why="bochs exited before the guest powered off (see $work/bochs.log)"; fi
+	fi
+	[ "$rc" -eq 124 ] && echo "NKVM-BOOT: killed after $tmo s" >>"$log"
+	echo "NKVM-BOOT: $ARCH_N-vmx bochs status $rc${why:+ ($why)}, ran $((t2 - t1)) s, waited $((t1 - t0)) s for $NKVM_EMU_LOCK" >>"$log"
+	[ "$rc" -eq 0 ] || note "bochs: $ARCH_N-vmx boot: ${why:-status $rc} (log: $log)"
+	exit "$rc"
+fi
 
 # ---- Hercules (s390 with SIE) ----
 # The machine: one z10 CPU (CPUMODEL 2098: z/Architecture with SIE), the integrated

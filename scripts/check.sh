@@ -1,19 +1,22 @@
 #!/bin/bash
 # nkvm: the whole test run (`make check`).
 #   KVM_IMPL=ours  (default) host checks, then boots: x86_64 main, x86_64 nohw, QEMU in
-#                  x86_64 (one make check-qemu row), arm64, s390 (QEMU, no SIE), s390 sie
-#                  (Hercules)
+#                  x86_64 (one make check-qemu row), x86_64 under Bochs (Intel VMX: nkvm,
+#                  then the stock kvm-intel, in one boot), arm64, s390 (QEMU, no SIE),
+#                  s390 sie (Hercules)
 #   KVM_IMPL=stock host checks, then the same tests against the stock modules: x86_64
-#                  (kvm/kvm-amd) with the QEMU row, arm64 (the kernel's built-in KVM, on
-#                  without kvm-arm.mode=none) and s390 sie (kvm.ko under Hercules)
+#                  (kvm/kvm-amd) with the QEMU row, the Bochs boot against kvm/kvm-intel,
+#                  arm64 (the kernel's built-in KVM, on without kvm-arm.mode=none) and
+#                  s390 sie (kvm.ko under Hercules)
 # Ends with "N passed, N failed, N skipped"; exit 1 if anything failed.
 #   KVER_SERIES=6.12  the same against Debian 12's 6.12 kernel: x86_64 only (logs in
 #                     build/check-6.12/, the module in build/x86_64-6.12/)
 # Logs: build/check/. Env: NKVM_CACHE, NKVM_BOOT_TIMEOUT, NKVM_CHECK_ARCHES (default
-# "x86_64 arm64 s390"; x86_64 for 6.12), NKVM_CHECK_HERCULES=0 (leave out the
-# Hercules boots, 1-2 min each), NKVM_CHECK_QEMU=0 (leave out the QEMU row: make
-# check-qemu's fastest, -M microvm, whose L2 guest kernel takes ~6 min to build the
-# first time; it runs in the 6.1 run only).
+# "x86_64 arm64 s390"; x86_64 for 6.12), NKVM_CHECK_VMX (1: the Bochs boot, the default
+# with x86_64 on 6.1; 0: none; the 6.12 run leaves it out unless set to 1),
+# NKVM_CHECK_HERCULES=0 (leave out the Hercules boots, 1-2 min each), NKVM_CHECK_QEMU=0
+# (leave out the QEMU row: make check-qemu's fastest, -M microvm, whose L2 guest kernel
+# takes ~6 min to build the first time; it runs in the 6.1 run only).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$NKVM_ROOT"
@@ -168,6 +171,7 @@ boot() {
 	fi
 	local nohw=() try
 	[ "$bt" = nohw ] && nohw=(--nohw)
+	[ "$bt" = vmx ] && nohw=(--vmx)
 	[ "$bt" = sie ] && nohw=(--hercules)
 	t=$SECONDS
 	# A guest kernel that dies (the stock kvm-amd under TCG hangs now and
@@ -181,14 +185,41 @@ boot() {
 		echo "# note: $label: the guest died without NKVM-DONE (emulator status $rc); booting it once more (dead log: $dir/console-dead.log)"
 	done
 	echo "# $label: $(grep '^NKVM-BOOT:' "$dir/console.log" | tail -n1 | sed 's/^NKVM-BOOT: //') (log: $dir/console.log)"
-	scripts/parse.py --label "$label" --counts "$dir/counts" "$dir/console.log" || true
-	add_counts "$dir/counts"
+	if [ "$bt" = vmx ]; then
+		vmx_parts "$dir"
+	else
+		scripts/parse.py --label "$label" --counts "$dir/counts" "$dir/console.log" || true
+		add_counts "$dir/counts"
+	fi
 	if [ $rc -eq 124 ]; then
 		F=$((F + 1)); echo "[$label] not ok - emulator timed out: $(grep -m1 '^NKVM-BOOT: killed' "$dir/console.log" | sed 's/^NKVM-BOOT: //')"
 	elif [ $rc -ne 0 ]; then
 		F=$((F + 1)); echo "[$label] not ok - emulator exit status $rc"; showlog "$dir.boot.err"
 	fi
 }
+
+# vmx_parts DIR: the Bochs boot ran one part per implementation (scripts/guest/
+# vmx-run.sh): split its console log at the "NKVM-PART <impl>" lines (the boot's
+# own lines go to the first part) and count each part alone; a part the guest never
+# reached is an empty log, whose missing NKVM-DONE counts as a failure.
+vmx_parts() {
+	local dir=$1 impls p
+	impls=$(sed -n 's/^NKVM_IMPLS="\(.*\)"$/\1/p' "$dir/payload/env")
+	for p in $impls; do : >"$dir/console-$p.log"; done
+	awk -v dir="$dir" '
+		/^NKVM-PART / {
+			f = dir "/console-" $2 ".log"
+			for (i = 1; i <= n; i++) print pre[i] >> f
+			n = 0
+		}
+		{ if (f) print >> f; else pre[++n] = $0 }' "$dir/console.log"
+	for p in $impls; do
+		scripts/parse.py --label "x86_64/$p-vmx" --counts "$dir/counts-$p" "$dir/console-$p.log" || true
+		add_counts "$dir/counts-$p"
+		VMX_SUMMARY+="# x86_64/$p-vmx (Bochs, Intel VMX): $(awk '{ printf "%d passed, %d failed, %d skipped", $1, $2, $3 }' "$dir/counts-$p")"$'\n'
+	done
+}
+VMX_SUMMARY=
 
 # qemu_row IMPL ROW: make check-qemu's ROW (Debian's QEMU 7.2 in the x86_64 test VM,
 # booting the small L2 guest on IMPL) as one check. NKVM_CHECK_QEMU=0 leaves it out.
@@ -214,11 +245,14 @@ qemu_row() {
 has_arch() { case " $arches " in *" $1 "*) return 0 ;; esac; return 1; }
 # s390 with SIE runs only under Hercules (Documentation/testing.md).
 hercules=${NKVM_CHECK_HERCULES:-1}
+vmx=${NKVM_CHECK_VMX:-}
+[ -n "$vmx" ] || { [ "$KSERIES" = 6.1 ] && vmx=1 || vmx=0; }
 if [ "$impl" = stock ]; then
 	has_arch x86_64 && boot x86_64 stock main
 	if has_arch x86_64 && [ "${NKVM_CHECK_QEMU:-1}" = 1 ] && [ "$KSERIES" = 6.1 ]; then
 		qemu_row stock microvm
 	fi
+	has_arch x86_64 && [ "$vmx" = 1 ] && boot x86_64 stock vmx
 	# arm64: the same kernel with its built-in KVM on (no kvm-arm.mode=none)
 	has_arch arm64 && boot arm64 stock main
 	if has_arch s390 && [ "$hercules" != 0 ]; then boot s390 stock sie; fi
@@ -230,6 +264,7 @@ else
 		if [ "${NKVM_CHECK_QEMU:-1}" = 1 ] && [ "$KSERIES" = 6.1 ]; then
 			qemu_row ours microvm
 		fi
+		[ "$vmx" = 1 ] && boot x86_64 ours vmx
 	fi
 	has_arch arm64 && boot arm64 ours main
 	has_arch s390 && boot s390 ours main
@@ -261,6 +296,7 @@ if [ "$impl" = ours ] && [ "$KSERIES" = 6.1 ] && has_arch x86_64 && [ "${NKVM_PK
 fi
 
 echo
+[ -z "$VMX_SUMMARY" ] || printf '%s' "$VMX_SUMMARY"
 echo "# kernel series $KSERIES: total time $((SECONDS - T0)) s, logs in $out"
 if [ $S -gt 0 ]; then echo "$P passed, $F failed, $S skipped"; else echo "$P passed, $F failed"; fi
 [ $F -eq 0 ]

@@ -1,7 +1,8 @@
 #!/bin/bash
 # nkvm: install the Debian packages the build and the emulator runs need.
-# usage: scripts/deps.sh [all|base|x86|arm64|s390|hercules|bench|debug|pkg|qemu]...
-#   (default: all; base: only what every script needs; bench: make bench's plot;
+# usage: scripts/deps.sh [all|base|x86|vmx|arm64|s390|hercules|bench|debug|pkg|qemu]...
+#   (default: all; base: only what every script needs; vmx: Bochs and the ISO tools of
+#   the Intel VMX boot (scripts/boot.sh --vmx); bench: make bench's plot;
 #   debug: building the debug kernel and the L2 guest kernel; pkg: the package test's
 #   dkms, lintian and udev, in all too; qemu: make check-qemu's extra tools inside the
 #   test VM). The x86_64 kernel headers are not here:
@@ -12,6 +13,7 @@ set -euo pipefail
 common=(make gcc libc6-dev python3 cpio kmod busybox-static xz-utils gzip
 	sparse dwarves debian-archive-keyring util-linux coreutils)
 x86=(qemu-system-x86 ipxe-qemu)
+vmx=(bochs bochsbios vgabios xorriso isolinux syslinux-common)
 arm64=(qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 s390=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross hercules)
 # Hercules 3.13: s390 with SIE (scripts/boot.sh --hercules)
@@ -25,9 +27,10 @@ want=("${common[@]}")
 [ $# -gt 0 ] || set -- all
 for a in "$@"; do
 	case "$a" in
-	all) want+=("${x86[@]}" "${arm64[@]}" "${s390[@]}" "${pkg[@]}") ;;
+	all) want+=("${x86[@]}" "${vmx[@]}" "${arm64[@]}" "${s390[@]}" "${pkg[@]}") ;;
 	base) ;;
 	x86|x86_64|amd64) want+=("${x86[@]}") ;;
+	vmx) want+=("${vmx[@]}") ;;
 	arm64|aarch64) want+=("${arm64[@]}") ;;
 	s390|s390x) want+=("${s390[@]}") ;;
 	hercules) want+=("${hercules[@]}") ;;
@@ -35,7 +38,7 @@ for a in "$@"; do
 	pkg) want+=("${pkg[@]}") ;;
 	debug) want+=("${debug[@]}") ;;
 	qemu) want+=("${qemu[@]}") ;;
-	*) die "deps.sh: unknown set '$a' (want all, base, x86, arm64, s390, hercules, bench, debug, pkg or qemu)" ;;
+	*) die "deps.sh: unknown set '$a' (want all, base, x86, vmx, arm64, s390, hercules, bench, debug, pkg or qemu)" ;;
 	esac
 done
 

@@ -1,10 +1,15 @@
 #!/bin/bash
 # nkvm: assemble a guest payload dir (see Documentation/contract*.txt):
 #   run.sh  nkvm.ko  bin/*  env  stock/*.ko + stock/load-order (x86_64; s390 with stock)
-# usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw|debug|sie> <out-dir>
+# usage: scripts/payload.sh <x86_64|arm64|s390> <ours|stock> <main|nohw|debug|sie|vmx> <out-dir>
 #   debug: x86_64 on make check-debug's kernel; no stock modules (none match it)
 #   sie:   s390 under Hercules, which has SIE (scripts/boot.sh --hercules); the stock
 #          kvm.ko loads only there
+#   vmx:   x86_64 under Bochs (Intel VMX, scripts/boot.sh --vmx): the stock modules are
+#          kvm-intel's, and run.sh is scripts/guest/vmx-run.sh, which runs run_tests.sh
+#          (shipped as run_tests.sh) once per implementation in one boot: impl "ours"
+#          runs nkvm first, then the stock kvm-intel; "stock" only the stock one
+#          (NKVM_VMX_IMPLS="..." overrides the list)
 # env:   NKVM_RUN_SH=<file>  use this as run.sh instead of the selftests' run_tests.sh
 #        NKVM_KO=<file>      the nkvm.ko to ship (default build/<arch>/module/nkvm.ko;
 #                            KVER_SERIES=6.12: build/<arch>-6.12/module/nkvm.ko)
@@ -20,7 +25,8 @@ set -euo pipefail
 nkvm_arch "$1"
 impl=$2 boot=$3 out=$4
 case "$impl" in ours|stock) ;; *) die "impl must be ours or stock, not '$impl'" ;; esac
-case "$boot" in main|nohw|debug|sie) ;; *) die "boot must be main, nohw, debug or sie, not '$boot'" ;; esac
+case "$boot" in main|nohw|debug|sie|vmx) ;; *) die "boot must be main, nohw, debug, sie or vmx, not '$boot'" ;; esac
+[ "$boot" != vmx ] || [ "$ARCH_N" = x86_64 ] || die "boot vmx is x86_64 only"
 case "${NKVM_RELOADS:-}" in *[!0-9]*) die "NKVM_RELOADS must be a number, not '$NKVM_RELOADS'" ;; esac
 [ "$boot" != sie ] || [ "$ARCH_N" = s390 ] || die "boot sie is for s390 (under Hercules)"
 # arm64's stock KVM is built into the kernel: boot.sh leaves it on for KVM_IMPL=stock.
@@ -31,11 +37,15 @@ esac
 
 build=$NKVM_ROOT/build/$ARCH_N
 ko=${NKVM_KO:-$build$NKVM_TAG/module/nkvm.ko}
-runsh=${NKVM_RUN_SH:-$NKVM_ROOT/tools/testing/selftests/kvm/run_tests.sh}
+tests_sh=$NKVM_ROOT/tools/testing/selftests/kvm/run_tests.sh
+runsh=$tests_sh
+[ "$boot" != vmx ] || runsh=$NKVM_SCRIPTS/guest/vmx-run.sh
+runsh=${NKVM_RUN_SH:-$runsh}
 [ -f "$runsh" ] || die "missing $runsh (the in-guest test runner)"
 
 rm -rf "$out"; mkdir -p "$out/bin"
 install -m 0755 "$runsh" "$out/run.sh"
+[ "$boot" != vmx ] || install -m 0755 "$tests_sh" "$out/run_tests.sh"
 if [ -f "$ko" ]; then
 	# Without its debug info (symbols stay for stack traces): module_reload_test
 	# loads it hundreds of times, and the debug info is most of its size.
@@ -54,7 +64,13 @@ if [ -d "$build/selftests" ]; then
 fi
 
 {
-	echo "KVM_IMPL=$impl"
+	if [ "$boot" = vmx ]; then
+		impls=stock
+		[ "$impl" = stock ] || impls="ours stock"
+		echo "NKVM_IMPLS=\"${NKVM_VMX_IMPLS:-$impls}\""
+	else
+		echo "KVM_IMPL=$impl"
+	fi
 	echo "ARCH=$GUEST_ARCH"
 	echo "BOOT=$boot"
 	echo "NKVM_KREL=$KREL"
@@ -62,11 +78,14 @@ fi
 	# sends everything through console_pace, a line per write.
 	[ "$boot" != sie ] || echo "NKVM_CONSOLE_PACE=/payload/bin/console_pace"
 	# module_reload_test's cycle count, only when the host sets it: 4 s more per cycle
+	# Bochs: guest seconds count instructions (clock sync=none), and two suites run
+	init_tmo=240
+	[ "$boot" != vmx ] || init_tmo=1500
 	if [ -n "${NKVM_RELOADS:-}" ]; then
 		echo "NKVM_RELOADS=$NKVM_RELOADS"
-		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-$((240 + 4 * NKVM_RELOADS))}"
+		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-$((init_tmo + 4 * NKVM_RELOADS))}"
 	else
-		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-240}"
+		echo "NKVM_INIT_TIMEOUT=${NKVM_INIT_TIMEOUT:-$init_tmo}"
 	fi
 } >"$out/env"
 
@@ -110,6 +129,7 @@ modpath() {
 stock=()
 case "$ARCH_N-$impl-$boot" in
 x86_64-*-debug) ;;
+x86_64-*-vmx) stock=(kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-intel.ko) ;;
 x86_64-*) stock=(kernel/arch/x86/kvm/kvm.ko kernel/arch/x86/kvm/kvm-amd.ko) ;;
 s390-stock-*|s390-ours-sie) stock=(kernel/arch/s390/kvm/kvm.ko) ;;
 esac

@@ -410,7 +410,7 @@ int s390_vcpu_enter(struct nkvm_vcpu *vcpu)
 	local_irq_disable();
 	nkvm_vcpu_exit_guest(vcpu);
 	local_irq_enable();
-	trace_nkvm_exit(vcpu->vcpu_id, scb->icptcode, scb->gpsw.addr, scb->ipa,
+	trace_nkvm_exit(vcpu->vcpu_id, false, scb->icptcode, scb->gpsw.addr, scb->ipa,
 			scb->ipb);
 
 	s390_gprs(v)[14] = scb->gg14;

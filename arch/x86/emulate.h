@@ -59,6 +59,36 @@ bool nkvm_x86_complete_mmio(struct nkvm_x86_vcpu *xv,
 /* The vCPU mmap page that carries port I/O data (kvm_run is page 0). */
 #define NKVM_X86_PIO_PAGE	1
 
+/* An IN or OUT that exited to userspace, completed at the next KVM_RUN. */
+struct nkvm_x86_pio {
+	bool pending;
+	bool in;
+	u8 size;			/* 1, 2 or 4 bytes */
+	u64 rip;			/* the instruction */
+	u64 next_rip;			/* the one after it */
+};
+
+/*
+ * IN or OUT (not the string forms) of size bytes at port, which exited;
+ * next_rip is the instruction after it. An in-kernel device (an
+ * ioeventfd, a coalesced zone) takes it first: the instruction is then
+ * complete and 1 is returned (enter again). Otherwise kvm_run says
+ * KVM_EXIT_IO and 0 is returned; as stock, RIP moves on (and IN data
+ * lands in RAX) only at the next KVM_RUN (nkvm_x86_complete_pio()), but
+ * after an OUT to 0x7e under KVM_X86_QUIRK_OUT_7E_INC_RIP. *done: the
+ * instruction completed here (the vendor then drops its interrupt
+ * shadow).
+ */
+int nkvm_x86_pio(struct nkvm_x86_vcpu *xv, struct nkvm_x86_pio *pio, bool in,
+		 unsigned int size, u16 port, u64 next_rip, bool *done);
+
+/*
+ * At the next KVM_RUN: an IN's data into RAX, RIP on. False when nothing
+ * was pending or userspace moved RIP meanwhile (the instruction is then
+ * abandoned).
+ */
+bool nkvm_x86_complete_pio(struct nkvm_x86_vcpu *xv, struct nkvm_x86_pio *pio);
+
 /* An INS whose data the next KVM_RUN stores into guest memory. */
 struct nkvm_x86_strio {
 	bool pending;

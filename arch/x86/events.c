@@ -223,3 +223,140 @@ long nkvm_x86_set_vcpu_events(struct nkvm_x86_vcpu *xv, void __user *argp)
 		return -EFAULT;
 	return nkvm_x86_set_events(xv, &e);
 }
+
+/* For vendors: an exception for the guest, in the exception slot. */
+void nkvm_x86_queue_exception(struct nkvm_x86_vcpu *xv, u8 vector,
+			      bool has_error, u32 error)
+{
+	struct nkvm_x86_events *ev = &xv->ev;
+
+	ev->exc_injected = true;
+	ev->exc_nr = vector;
+	ev->exc_has_error = has_error;
+	ev->exc_error = error;
+}
+
+/*
+ * For vendors: KVM_EXIT_INTERNAL_ERROR with the exit's four words (the
+ * vendor's exit code and information). Returns 0, as run() does.
+ */
+int nkvm_x86_internal_error(struct nkvm_x86_vcpu *xv, u32 suberror,
+			    const u64 data[4])
+{
+	struct kvm_run *run = xv->vcpu.run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 4;
+	memcpy(run->internal.data, data, 4 * sizeof(u64));
+	return 0;
+}
+
+/*
+ * For vendors, before an entry: which slot of struct nkvm_x86_events to
+ * inject from. A pending NMI goes into its slot when no other event is
+ * there, NMIs are unmasked and no shadow (or KVM_GUESTDBG_BLOCKIRQ) holds;
+ * with an in-kernel LAPIC, its interrupt goes into the empty slots when
+ * the guest can take one. The first filled slot wins: an exception, an
+ * NMI, then an interrupt; one per entry. *window: the LAPIC has one more,
+ * or userspace waits for a window it could use
+ * (nkvm_x86_user_wants_window()).
+ */
+enum nkvm_x86_slot nkvm_x86_next_event(struct nkvm_x86_vcpu *xv, bool shadow,
+				       bool irq_needs_if, bool *window)
+{
+	struct nkvm_x86_events *ev = &xv->ev;
+	bool blockirq = xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ;
+	bool irq_ok = (xv->regs.rflags & X86_EFLAGS_IF) && !shadow;
+	int vec;
+
+	*window = nkvm_x86_user_wants_window(xv);
+	if (!ev->nmi_injected && ev->nmi_pending && !ev->nmi_masked &&
+	    !blockirq && !ev->exc_injected && !ev->irq_injected && !shadow) {
+		ev->nmi_pending--;
+		ev->nmi_injected = true;
+		ev->nmi_masked = true;
+	}
+	if (xv->lapic) {
+		if (!ev->exc_injected && !ev->nmi_injected &&
+		    !ev->irq_injected && irq_ok && !blockirq) {
+			vec = nkvm_x86_lapic_next_irq(xv);
+			if (vec >= 0) {
+				ev->irq_injected = true;
+				ev->irq_nr = vec;
+				ev->irq_soft = false;
+			}
+		}
+		if (nkvm_x86_lapic_has_irq(xv))
+			*window = true;
+	}
+	if (ev->exc_injected)
+		return NKVM_X86_SLOT_EXC;
+	if (ev->nmi_injected)
+		return NKVM_X86_SLOT_NMI;
+	if (!ev->irq_injected)
+		return NKVM_X86_SLOT_NONE;
+	/* Where the hardware takes no interrupt now, it waits for a window. */
+	if (irq_needs_if && !ev->irq_soft && !irq_ok) {
+		*window = true;
+		return NKVM_X86_SLOT_NONE;
+	}
+	return NKVM_X86_SLOT_IRQ;
+}
+
+/*
+ * For vendors, after the exit: the event the entry injected from slot was
+ * delivered, unless the exit interrupted its delivery, which the vendor
+ * then reports with nkvm_x86_requeue_event().
+ */
+void nkvm_x86_event_delivered(struct nkvm_x86_vcpu *xv,
+			      enum nkvm_x86_slot slot)
+{
+	switch (slot) {
+	case NKVM_X86_SLOT_EXC:
+		xv->ev.exc_injected = false;
+		break;
+	case NKVM_X86_SLOT_NMI:
+		xv->ev.nmi_injected = false;
+		break;
+	case NKVM_X86_SLOT_IRQ:
+		xv->ev.irq_injected = false;
+		break;
+	case NKVM_X86_SLOT_NONE:
+		break;
+	}
+}
+
+/*
+ * An event whose delivery the exit interrupted goes back to its slot to be
+ * delivered again: an NMI, a hardware exception, an external interrupt. A
+ * software interrupt only if the entry injected it for userspace
+ * (user_soft); one the guest raised (INTn, INT3, INTO) is not requeued:
+ * RIP still points at the instruction, which simply runs again.
+ */
+void nkvm_x86_requeue_event(struct nkvm_x86_vcpu *xv,
+			    enum nkvm_x86_requeue kind, u8 vector,
+			    bool has_error, u32 error, bool user_soft)
+{
+	struct nkvm_x86_events *ev = &xv->ev;
+
+	switch (kind) {
+	case NKVM_X86_REQUEUE_NMI:
+		ev->nmi_injected = true;
+		break;
+	case NKVM_X86_REQUEUE_EXC:
+		nkvm_x86_queue_exception(xv, vector, has_error, error);
+		break;
+	case NKVM_X86_REQUEUE_IRQ:
+		ev->irq_injected = true;
+		ev->irq_nr = vector;
+		ev->irq_soft = false;
+		break;
+	case NKVM_X86_REQUEUE_SOFT_IRQ:
+		if (user_soft) {
+			ev->irq_injected = true;
+			ev->irq_nr = vector;
+		}
+		break;
+	}
+}

@@ -39,6 +39,7 @@
 #define HC_ICR_SHORTHAND	APIC_DEST_ALLBUT	/* bits 19:18 */
 
 static const u8 hc_vmcall[HC_INSN_LEN] = { 0x0f, 0x01, 0xc1 };
+static const u8 hc_vmmcall[HC_INSN_LEN] = { 0x0f, 0x01, 0xd9 };
 
 /*
  * An interrupt message to one physical APIC id, never a broadcast: the
@@ -158,8 +159,11 @@ bool nkvm_x86_fix_hypercall(struct nkvm_x86_vcpu *xv, const u8 *native)
 		return false;
 	mode64 = (sregs.efer & EFER_LMA) && sregs.cs.l;
 	la = sregs.cs.base + xv->regs.rip;
+	/* The other vendor's hypercall: VMCALL on AMD, VMMCALL on Intel. */
 	if (nkvm_x86_read_linear(xv, &sregs, mode64, la, insn, sizeof(insn)) ||
-	    memcmp(insn, hc_vmcall, sizeof(insn)))
+	    !memcmp(insn, native, sizeof(insn)) ||
+	    (memcmp(insn, hc_vmcall, sizeof(insn)) &&
+	     memcmp(insn, hc_vmmcall, sizeof(insn))))
 		return false;
 	return !nkvm_x86_write_linear(xv, &sregs, mode64, la, native,
 				      HC_INSN_LEN);

@@ -13,6 +13,8 @@
  * it is) and stores them at the next KVM_RUN. Under REP, RIP stays on the
  * instruction until the guest runs it again with RCX 0.
  */
+#include <nkvm/iobus.h>
+
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <asm/processor-flags.h>
@@ -25,6 +27,65 @@
 static void *pio_data(struct nkvm_x86_vcpu *xv)
 {
 	return page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
+}
+
+bool nkvm_x86_complete_pio(struct nkvm_x86_vcpu *xv, struct nkvm_x86_pio *pio)
+{
+	u64 *rax = &xv->regs.rax;
+	u32 val = 0;
+
+	if (!pio->pending)
+		return false;
+	pio->pending = false;
+	if (xv->regs.rip != pio->rip)
+		return false;
+	if (pio->in) {
+		memcpy(&val, pio_data(xv), pio->size);
+		/* 8- and 16-bit loads merge; a 32-bit one zero-extends. */
+		if (pio->size == 4)
+			*rax = val;
+		else
+			*rax = (*rax & ~GENMASK_ULL(pio->size * 8 - 1, 0)) | val;
+	}
+	xv->regs.rip = pio->next_rip;
+	nkvm_x86_insn_done(xv);
+	return true;
+}
+
+int nkvm_x86_pio(struct nkvm_x86_vcpu *xv, struct nkvm_x86_pio *pio, bool in,
+		 unsigned int size, u16 port, u64 next_rip, bool *done)
+{
+	struct kvm_run *run = xv->vcpu.run;
+	void *data = pio_data(xv);
+	int handled;
+
+	pio->in = in;
+	pio->size = size;
+	pio->rip = xv->regs.rip;
+	pio->next_rip = next_rip;
+	pio->pending = true;
+	if (!in)
+		memcpy(data, &xv->regs.rax, size);
+
+	handled = in ? nkvm_io_bus_read(&xv->vcpu, NKVM_PIO_BUS, port, size,
+					data) :
+		       nkvm_io_bus_write(&xv->vcpu, NKVM_PIO_BUS, port, size,
+					 data);
+	if (!handled) {
+		*done = nkvm_x86_complete_pio(xv, pio);
+		return 1;
+	}
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = 1;
+	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
+	*done = !in && port == 0x7e &&
+		nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_OUT_7E_INC_RIP) &&
+		nkvm_x86_complete_pio(xv, pio);
+	return 0;
 }
 
 int nkvm_x86_string_pio(struct nkvm_x86_vcpu *xv,

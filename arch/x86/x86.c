@@ -594,7 +594,8 @@ static long x86_get_sregs(struct nkvm_x86_vcpu *xv, void __user *argp)
 /* KVM_SET_SREGS and KVM_SYNC_X86_SREGS, from a kernel copy. */
 int nkvm_x86_set_sregs(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs)
 {
-	if (!nkvm_x86_sregs_valid(sregs, nkvm_x86_cpuid_cr4_rsvd(xv)))
+	if (!nkvm_x86_sregs_valid(sregs, nkvm_x86_cpuid_cr4_rsvd(xv)) ||
+	    (x86_vendor->sregs_valid && !x86_vendor->sregs_valid(xv, sregs)))
 		return -EINVAL;
 	x86_vendor->set_sregs(xv, sregs);
 	return 0;
@@ -980,3 +981,17 @@ const struct nkvm_arch_ops nkvm_arch_ops = {
 	.vcpu_stats		= x86_vcpu_stats,
 	.nr_vcpu_stats		= ARRAY_SIZE(x86_vcpu_stats),
 };
+
+int nkvm_x86_halt(struct nkvm_x86_vcpu *xv)
+{
+	nkvm_stat_inc(&xv->stat.halt_exits);
+	/* As stock: the HLT exit wins over the debugger's step stop. */
+	if (nkvm_x86_stepping(xv))
+		xv->dbg.step_trap = false;
+	if (xv->lapic) {
+		nkvm_x86_lapic_halt(xv);
+		return 1;
+	}
+	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
+	return 0;
+}

@@ -40,6 +40,13 @@ struct nkvm_x86_vendor {
 	void (*get_sregs)(struct nkvm_x86_vcpu *xv, struct kvm_sregs *sregs);
 	/* Called only with state the x86 layer has validated. */
 	void (*set_sregs)(struct nkvm_x86_vcpu *xv, const struct kvm_sregs *sregs);
+	/*
+	 * The vendor's own rules for KVM_SET_SREGS, after the x86 layer's:
+	 * false for state its hardware would refuse to enter (EINVAL).
+	 * Optional.
+	 */
+	bool (*sregs_valid)(struct nkvm_x86_vcpu *xv,
+			    const struct kvm_sregs *sregs);
 
 	/* Per-VM state (the nested page table). Optional. */
 	int (*vm_init)(struct nkvm_x86_vm *xvm);
@@ -443,6 +450,36 @@ void nkvm_x86_get_events(struct nkvm_x86_vcpu *xv, struct kvm_vcpu_events *e);
 int nkvm_x86_set_events(struct nkvm_x86_vcpu *xv,
 			const struct kvm_vcpu_events *e);
 
+/*
+ * events.c, for vendors: the event an entry injects (a slot of struct
+ * nkvm_x86_events), chosen as stock does; shadow: the guest is in an STI
+ * or MOV SS shadow; irq_needs_if: the hardware refuses an external
+ * interrupt while IF is clear or a shadow holds (VMX), so one queued then
+ * waits. *window: an interrupt (the LAPIC's, or userspace's request)
+ * waits for an interrupt window.
+ */
+enum nkvm_x86_slot {
+	NKVM_X86_SLOT_NONE, NKVM_X86_SLOT_EXC, NKVM_X86_SLOT_NMI,
+	NKVM_X86_SLOT_IRQ,
+};
+
+enum nkvm_x86_requeue {
+	NKVM_X86_REQUEUE_NMI, NKVM_X86_REQUEUE_EXC, NKVM_X86_REQUEUE_IRQ,
+	NKVM_X86_REQUEUE_SOFT_IRQ,
+};
+
+void nkvm_x86_queue_exception(struct nkvm_x86_vcpu *xv, u8 vector,
+			      bool has_error, u32 error);
+int nkvm_x86_internal_error(struct nkvm_x86_vcpu *xv, u32 suberror,
+			    const u64 data[4]);
+enum nkvm_x86_slot nkvm_x86_next_event(struct nkvm_x86_vcpu *xv, bool shadow,
+				       bool irq_needs_if, bool *window);
+void nkvm_x86_event_delivered(struct nkvm_x86_vcpu *xv,
+			      enum nkvm_x86_slot slot);
+void nkvm_x86_requeue_event(struct nkvm_x86_vcpu *xv,
+			    enum nkvm_x86_requeue kind, u8 vector,
+			    bool has_error, u32 error, bool user_soft);
+
 /* sync_regs.c: nkvm_arch_ops.sync_regs_in/out. */
 int nkvm_x86_sync_regs_in(struct nkvm_vcpu *vcpu, u64 *dirty);
 void nkvm_x86_sync_regs_out(struct nkvm_vcpu *vcpu, u64 valid);
@@ -574,8 +611,9 @@ static inline void nkvm_x86_steal_time_enter(struct nkvm_x86_vcpu *xv)
  */
 int nkvm_x86_hypercall(struct nkvm_x86_vcpu *xv, unsigned int cpl, bool op64);
 /*
- * A #UD: with KVM_X86_QUIRK_FIX_HYPERCALL_INSN, a VMCALL at CS:RIP is
- * rewritten as native (the vendor's insn bytes) for the guest to run
+ * A #UD: with KVM_X86_QUIRK_FIX_HYPERCALL_INSN, the other vendor's
+ * hypercall at CS:RIP (VMCALL on AMD, VMMCALL on Intel) is rewritten as
+ * native (the vendor's insn bytes) for the guest to run
  * again. True when done, false when the #UD is the guest's.
  */
 bool nkvm_x86_fix_hypercall(struct nkvm_x86_vcpu *xv, const u8 *native);
@@ -639,6 +677,11 @@ static inline const u64 *nkvm_x86_eff_db(const struct nkvm_x86_vcpu *xv)
 
 /* The vendor completed the guest's instruction (moved RIP past it). */
 void nkvm_x86_insn_done(struct nkvm_x86_vcpu *xv);
+/*
+ * After the vendor stepped over an intercepted HLT: block in the kernel
+ * with an in-kernel LAPIC (1: enter again), else KVM_EXIT_HLT (0).
+ */
+int nkvm_x86_halt(struct nkvm_x86_vcpu *xv);
 /* Fill kvm_run with a KVM_EXIT_DEBUG. */
 void nkvm_x86_debug_exit(struct nkvm_x86_vcpu *xv, u32 exception, u64 pc,
 			 u64 dr6, u64 dr7);

@@ -15,10 +15,16 @@
 
 #ifdef CONFIG_X86
 #include <asm/svm.h>
-/* The x86 backends report the hardware exit code: SVM's, named. */
-#define NKVM_TRACE_EXIT_NAME(code) __print_symbolic(code, SVM_EXIT_REASONS)
+#include <uapi/asm/vmx.h>
+/*
+ * The x86 backends report the hardware exit code, named by its vendor's
+ * table: SVM's exit code, or VMX's exit reason (its basic reason named).
+ */
+#define NKVM_TRACE_SVM_EXIT_NAME(code) __print_symbolic(code, SVM_EXIT_REASONS)
+#define NKVM_TRACE_VMX_EXIT_NAME(code) __print_symbolic((code) & 0xffff, VMX_EXIT_REASONS)
 #else
-#define NKVM_TRACE_EXIT_NAME(code) "-"
+#define NKVM_TRACE_SVM_EXIT_NAME(code) "-"
+#define NKVM_TRACE_VMX_EXIT_NAME(code) "-"
 #endif
 
 TRACE_EVENT(nkvm_entry,
@@ -31,21 +37,26 @@ TRACE_EVENT(nkvm_entry,
 	    TP_printk("vcpu %u rip 0x%llx", __entry->vcpu_id, __entry->rip)
 );
 
+/* vmx: reason is a VMX exit reason, not an SVM exit code. */
 TRACE_EVENT(nkvm_exit,
-	    TP_PROTO(u32 vcpu_id, u64 reason, u64 rip, u64 info1, u64 info2),
-	    TP_ARGS(vcpu_id, reason, rip, info1, info2),
+	    TP_PROTO(u32 vcpu_id, bool vmx, u64 reason, u64 rip, u64 info1, u64 info2),
+	    TP_ARGS(vcpu_id, vmx, reason, rip, info1, info2),
 	    TP_STRUCT__entry(__field(u32, vcpu_id)
+			     __field(u8, vmx)
 			     __field(u64, reason)
 			     __field(u64, rip)
 			     __field(u64, info1)
 			     __field(u64, info2)),
 	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->vmx = vmx;
 			   __entry->reason = reason;
 			   __entry->rip = rip;
 			   __entry->info1 = info1;
 			   __entry->info2 = info2;),
 	    TP_printk("vcpu %u reason %s (0x%llx) rip 0x%llx info 0x%llx 0x%llx", __entry->vcpu_id,
-		      NKVM_TRACE_EXIT_NAME(__entry->reason), __entry->reason, __entry->rip,
+		      __entry->vmx ? NKVM_TRACE_VMX_EXIT_NAME(__entry->reason) :
+				     NKVM_TRACE_SVM_EXIT_NAME(__entry->reason),
+		      __entry->reason, __entry->rip,
 		      __entry->info1, __entry->info2)
 );
 

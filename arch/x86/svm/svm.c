@@ -405,7 +405,7 @@ static void svm_vm_destroy(struct nkvm_x86_vm *xvm)
 
 static void svm_vcpu_free(struct svm_vcpu *sv)
 {
-	svm_npt_cache_free(&sv->npt_cache);
+	nkvm_x86_tdp_cache_free(&sv->npt_cache);
 	if (sv->vmcb)
 		free_page((unsigned long)sv->vmcb);
 	kfree(sv);
@@ -689,26 +689,19 @@ static void svm_skip_insn(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 static void svm_inject_exception(struct nkvm_x86_vcpu *xv, unsigned int vector,
 				 bool has_error, u32 error)
 {
-	xv->ev.exc_injected = true;
-	xv->ev.exc_nr = vector;
-	xv->ev.exc_has_error = has_error;
-	xv->ev.exc_error = error;
+	nkvm_x86_queue_exception(xv, vector, has_error, error);
 }
 
 static int svm_internal_error(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 			      u32 suberror)
 {
-	struct kvm_run *run = xv->vcpu.run;
+	const struct vmcb_control_area *ctl = &sv->vmcb->control;
+	const u64 data[4] = {
+		ctl->exit_code | ((u64)ctl->exit_code_hi << 32),
+		ctl->exit_info_1, ctl->exit_info_2, ctl->exit_int_info,
+	};
 
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = suberror;
-	run->internal.ndata = 4;
-	run->internal.data[0] = sv->vmcb->control.exit_code |
-		((u64)sv->vmcb->control.exit_code_hi << 32);
-	run->internal.data[1] = sv->vmcb->control.exit_info_1;
-	run->internal.data[2] = sv->vmcb->control.exit_info_2;
-	run->internal.data[3] = sv->vmcb->control.exit_int_info;
-	return 0;
+	return nkvm_x86_internal_error(xv, suberror, data);
 }
 
 static int svm_exit_unknown(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
@@ -808,55 +801,23 @@ static int svm_exit_msr(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 
 static int svm_exit_hlt(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	nkvm_stat_inc(&xv->stat.halt_exits);
 	svm_skip_insn(xv, sv, 1);
-	/* As stock: the HLT exit wins over the debugger's step stop. */
-	if (nkvm_x86_stepping(xv))
-		xv->dbg.step_trap = false;
-	/* With an in-kernel LAPIC the vCPU blocks in the kernel. */
-	if (xv->lapic) {
-		nkvm_x86_lapic_halt(xv);
-		return 1;
-	}
-	xv->vcpu.run->exit_reason = KVM_EXIT_HLT;
-	return 0;
+	return nkvm_x86_halt(xv);
 }
 
+/* An IN or OUT done: RIP moved on, out of any interrupt shadow. */
 static void svm_complete_pio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
-	void *data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
-	u32 val = 0;
-
-	sv->pio_pending = false;
-	/* Userspace moved RIP meanwhile: the instruction is abandoned. */
-	if (xv->regs.rip != sv->pio_rip)
-		return;
-	if (sv->pio_in) {
-		memcpy(&val, data, sv->pio_size);
-		switch (sv->pio_size) {
-		case 1:
-			xv->regs.rax = (xv->regs.rax & ~0xffULL) | val;
-			break;
-		case 2:
-			xv->regs.rax = (xv->regs.rax & ~0xffffULL) | val;
-			break;
-		default:
-			xv->regs.rax = val;	/* 32-bit writes zero-extend */
-			break;
-		}
-	}
-	xv->regs.rip = sv->pio_next_rip;
-	sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-	nkvm_x86_insn_done(xv);
+	if (nkvm_x86_complete_pio(xv, &sv->pio))
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
 static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
 	u64 info = sv->vmcb->control.exit_info_1;
-	struct kvm_run *run = xv->vcpu.run;
 	struct kvm_sregs sregs;
 	unsigned int size;
-	void *data;
+	bool done;
 	int r;
 
 	nkvm_stat_inc(&xv->stat.io_exits);
@@ -877,35 +838,11 @@ static int svm_exit_ioio(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 		return r;
 	}
 
-	data = page_address(xv->vcpu.mmap_pages[NKVM_X86_PIO_PAGE]);
-	sv->pio_in = info & SVM_IOIO_TYPE_MASK;
-	sv->pio_size = size;
-	sv->pio_rip = xv->regs.rip;
-	sv->pio_next_rip = sv->vmcb->control.exit_info_2;
-	if (!sv->pio_in)
-		memcpy(data, &xv->regs.rax, size);
-
-	/* An in-kernel device (an ioeventfd, a coalesced zone) first. */
-	if (sv->pio_in ?
-	    !nkvm_io_bus_read(&xv->vcpu, NKVM_PIO_BUS, info >> 16, size, data) :
-	    !nkvm_io_bus_write(&xv->vcpu, NKVM_PIO_BUS, info >> 16, size, data)) {
-		svm_complete_pio(xv, sv);
-		return 1;
-	}
-
-	run->exit_reason = KVM_EXIT_IO;
-	run->io.direction = sv->pio_in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
-	run->io.size = size;
-	run->io.port = info >> 16;
-	run->io.count = 1;
-	run->io.data_offset = NKVM_X86_PIO_PAGE * PAGE_SIZE;
-	/* As stock KVM: RIP moves on (and IN data lands) at the next run. */
-	sv->pio_pending = true;
-	/* KVM_X86_QUIRK_OUT_7E_INC_RIP (pv.c): except after an OUT to 0x7e. */
-	if (!sv->pio_in && run->io.port == 0x7e &&
-	    nkvm_x86_has_quirk(xv, KVM_X86_QUIRK_OUT_7E_INC_RIP))
-		svm_complete_pio(xv, sv);
-	return 0;
+	r = nkvm_x86_pio(xv, &sv->pio, info & SVM_IOIO_TYPE_MASK, size,
+			 info >> 16, sv->vmcb->control.exit_info_2, &done);
+	if (done)
+		sv->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return r;
 }
 
 static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
@@ -913,8 +850,7 @@ static int svm_complete_exit(struct nkvm_x86_vcpu *xv)
 	struct svm_vcpu *sv = xv->vendor;
 	struct kvm_sregs sregs;
 
-	if (sv->pio_pending)
-		svm_complete_pio(xv, sv);
+	svm_complete_pio(xv, sv);
 	/* An RDMSR/WRMSR userspace handled (KVM_EXIT_X86_RDMSR/WRMSR). */
 	switch (nkvm_x86_complete_msr_exit(xv)) {
 	case 0:
@@ -994,9 +930,9 @@ static void svm_init_vcpu(struct nkvm_x86_vcpu *xv)
 	svm_init_vmcb(xv, sv);
 	svm_reset_regs(xv);
 	nkvm_x86_debug_reset(xv);
-	sv->pio_pending = false;
+	sv->pio.pending = false;
 	sv->strio.pending = false;
-	sv->injected = SVM_INJ_NONE;
+	sv->injected = NKVM_X86_SLOT_NONE;
 	sv->awaiting_iret = false;
 	xv->mmio.pending = false;
 	memset(&xv->ev, 0, sizeof(xv->ev));
@@ -1306,100 +1242,57 @@ static const svm_exit_handler svm_exit_handlers[] = {
 
 /*
  * After an exit: the event the entry injected was delivered unless the
- * exit interrupted its delivery, and any event whose delivery the exit
- * interrupted goes back to its slot to be delivered again, except the
- * ones an instruction raises (INTn, INT3, INTO): RIP still points at that
- * instruction, which simply runs again.
+ * exit interrupted its delivery; such an event goes back to its slot
+ * (events.c says which).
  */
 static void svm_complete_events(struct nkvm_x86_vcpu *xv,
 				struct svm_vcpu *sv)
 {
 	struct vmcb_control_area *ctl = &sv->vmcb->control;
-	struct nkvm_x86_events *ev = &xv->ev;
 	u32 info = ctl->exit_int_info;
 	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
-	u32 vector = info & SVM_EXITINTINFO_VEC_MASK;
-	bool soft = sv->injected == SVM_INJ_IRQ && ev->irq_soft;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+	bool soft = sv->injected == NKVM_X86_SLOT_IRQ && xv->ev.irq_soft;
 
 	if (sv->awaiting_iret && xv->regs.rip != sv->iret_rip) {
 		sv->awaiting_iret = false;
-		ev->nmi_masked = false;
+		xv->ev.nmi_masked = false;
 	}
 
-	switch (sv->injected) {
-	case SVM_INJ_EXC:
-		ev->exc_injected = false;
-		break;
-	case SVM_INJ_NMI:
-		ev->nmi_injected = false;
-		break;
-	case SVM_INJ_IRQ:
-		ev->irq_injected = false;
-		break;
-	}
-	sv->injected = SVM_INJ_NONE;
+	nkvm_x86_event_delivered(xv, sv->injected);
+	sv->injected = NKVM_X86_SLOT_NONE;
 	ctl->event_inj = 0;
 	if (!(info & SVM_EXITINTINFO_VALID))
 		return;
 
 	switch (type) {
 	case SVM_EXITINTINFO_TYPE_NMI:
-		ev->nmi_injected = true;
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_NMI, vector,
+				       false, 0, false);
 		break;
 	case SVM_EXITINTINFO_TYPE_EXEPT:
+		/* INT3 and INTO: the instruction runs again. */
 		if (vector == BP_VECTOR || vector == OF_VECTOR)
 			break;
-		ev->exc_injected = true;
-		ev->exc_nr = vector;
-		ev->exc_has_error = info & SVM_EXITINTINFO_VALID_ERR;
-		ev->exc_error = ctl->exit_int_info_err;
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_EXC, vector,
+				       info & SVM_EXITINTINFO_VALID_ERR,
+				       ctl->exit_int_info_err, false);
 		break;
 	case SVM_EXITINTINFO_TYPE_INTR:
-		ev->irq_injected = true;
-		ev->irq_nr = vector;
-		ev->irq_soft = false;
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_IRQ, vector,
+				       false, 0, false);
 		break;
 	case SVM_EXITINTINFO_TYPE_SOFT:
-		/* Userspace's soft interrupt has no instruction to rerun. */
-		if (soft) {
-			ev->irq_injected = true;
-			ev->irq_nr = vector;
-		}
+		nkvm_x86_requeue_event(xv, NKVM_X86_REQUEUE_SOFT_IRQ, vector,
+				       false, 0, soft);
 		break;
 	}
 }
 
 /*
- * With an in-kernel LAPIC, when no event fills a slot: the interrupt it
- * has for a guest that can take one. True when one more waits for an
- * interrupt window.
- */
-static bool svm_lapic_irq(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
-{
-	struct nkvm_x86_events *ev = &xv->ev;
-	int vec;
-
-	if (!xv->lapic)
-		return false;
-	if (!ev->exc_injected && !ev->nmi_injected && !ev->irq_injected &&
-	    (xv->regs.rflags & X86_EFLAGS_IF) &&
-	    !(xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ) &&
-	    !(sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK)) {
-		vec = nkvm_x86_lapic_next_irq(xv);
-		if (vec >= 0) {
-			ev->irq_injected = true;
-			ev->irq_nr = vec;
-			ev->irq_soft = false;
-		}
-	}
-	return nkvm_x86_lapic_has_irq(xv);
-}
-
-/*
- * Before an entry: inject the first event in a slot, else a pending NMI
- * if NMIs are unmasked, else the LAPIC's interrupt; intercept IRET while
- * NMIs are masked, and VINTR while userspace or the LAPIC waits for an
- * interrupt window.
+ * Before an entry: inject the event events.c chooses; intercept IRET
+ * while NMIs are masked, and VINTR while userspace or the LAPIC waits for
+ * an interrupt window.
  */
 static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 {
@@ -1407,19 +1300,12 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	struct nkvm_x86_events *ev = &xv->ev;
 	bool window;
 
-	if (!ev->nmi_injected && ev->nmi_pending && !ev->nmi_masked &&
-	    !(xv->dbg.control & KVM_GUESTDBG_BLOCKIRQ) &&
-	    !ev->exc_injected && !ev->irq_injected &&
-	    !(ctl->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
-		ev->nmi_pending--;
-		ev->nmi_injected = true;
-		ev->nmi_masked = true;
-	}
-	window = svm_lapic_irq(xv, sv);
-
+	sv->injected = nkvm_x86_next_event(xv, ctl->int_state &
+					   SVM_INTERRUPT_SHADOW_MASK,
+					   false, &window);
 	ctl->event_inj = 0;
-	if (ev->exc_injected) {
-		sv->injected = SVM_INJ_EXC;
+	switch (sv->injected) {
+	case NKVM_X86_SLOT_EXC:
 		ctl->event_inj = ev->exc_nr | SVM_EVTINJ_TYPE_EXEPT |
 				 SVM_EVTINJ_VALID;
 		/* Real mode pushes no error code. */
@@ -1427,17 +1313,20 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 			ctl->event_inj |= SVM_EVTINJ_VALID_ERR;
 			ctl->event_inj_err = ev->exc_error;
 		}
-	} else if (ev->nmi_injected) {
-		sv->injected = SVM_INJ_NMI;
+		break;
+	case NKVM_X86_SLOT_NMI:
 		nkvm_stat_inc(&xv->stat.nmi_injections);
 		ctl->event_inj = NMI_VECTOR | SVM_EVTINJ_TYPE_NMI |
 				 SVM_EVTINJ_VALID;
-	} else if (ev->irq_injected) {
-		sv->injected = SVM_INJ_IRQ;
+		break;
+	case NKVM_X86_SLOT_IRQ:
 		nkvm_stat_inc(&xv->stat.irq_injections);
 		ctl->event_inj = ev->irq_nr | SVM_EVTINJ_VALID |
 				 (ev->irq_soft ? SVM_EVTINJ_TYPE_SOFT :
 						 SVM_EVTINJ_TYPE_INTR);
+		break;
+	case NKVM_X86_SLOT_NONE:
+		break;
 	}
 	trace_nkvm_inject(xv->vcpu.vcpu_id, ctl->event_inj, ctl->event_inj_err);
 
@@ -1448,7 +1337,7 @@ static void svm_inject_events(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv)
 	else
 		svm_clr_intercept(sv->vmcb, INTERCEPT_IRET);
 
-	if (window || nkvm_x86_user_wants_window(xv)) {
+	if (window) {
 		ctl->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
 		ctl->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 				(0xf << V_INTR_PRIO_SHIFT);
@@ -1466,7 +1355,8 @@ static int svm_handle_exit(struct nkvm_x86_vcpu *xv, struct svm_vcpu *sv,
 	u64 code = ctl->exit_code | ((u64)ctl->exit_code_hi << 32);
 	struct kvm_run *run = xv->vcpu.run;
 
-	trace_nkvm_exit(xv->vcpu.vcpu_id, code, xv->regs.rip, ctl->exit_info_1, ctl->exit_info_2);
+	trace_nkvm_exit(xv->vcpu.vcpu_id, false, code, xv->regs.rip,
+			ctl->exit_info_1, ctl->exit_info_2);
 	if (code == (u64)SVM_EXIT_ERR) {
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;

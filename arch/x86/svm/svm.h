@@ -7,6 +7,7 @@
 #define _NKVM_SVM_H
 
 /* Ours first: asm/svm.h would otherwise pull the host's uapi/asm/kvm.h. */
+#include "tdp.h"
 #include "x86.h"
 
 #include <asm/fpu/api.h>
@@ -30,20 +31,9 @@ struct svm_npt {
 	struct nkvm_x86_vm_stat *stat;	/* (c) the VM's; pages_* are [k] */
 };
 
-/* Tables a vCPU allocated for its next nested page fault. */
-struct svm_npt_cache {
-	unsigned int nr;
-	void *pages[4];			/* levels - 1 at most */
-};
-
 /* Per-VM state. */
 struct svm_vm {
 	struct svm_npt npt;		/* [k] */
-};
-
-/* The event slot (struct nkvm_x86_events) an entry injected. */
-enum svm_inj {
-	SVM_INJ_NONE, SVM_INJ_EXC, SVM_INJ_NMI, SVM_INJ_IRQ,
 };
 
 struct svm_vcpu {
@@ -58,22 +48,18 @@ struct svm_vcpu {
 	u64 efer;
 
 	/* [m] A port I/O exit that the next run completes. */
-	bool pio_pending;
-	bool pio_in;
-	u8 pio_size;
-	u64 pio_rip;
-	u64 pio_next_rip;
+	struct nkvm_x86_pio pio;
 	/* [m] An INS whose data the next run stores. */
 	struct nkvm_x86_strio strio;
 
-	/* [m] Which event slot (enum svm_inj) the last entry injected. */
+	/* [m] Which event slot (enum nkvm_x86_slot) the last entry injected. */
 	u8 injected;
 	/* [m] The guest's IRET from its NMI handler exited at iret_rip. */
 	bool awaiting_iret;
 	u64 iret_rip;
 
 	u64 npt_root_pa;		/* (c) the VM's nested page table */
-	struct svm_npt_cache npt_cache;	/* [m] */
+	struct nkvm_x86_tdp_cache npt_cache;	/* [m] */
 	u64 npf_spurious_gpa;		/* [m] last fault that found a mapping */
 };
 
@@ -84,11 +70,10 @@ void __svm_vmrun(u64 vmcb_pa, u64 host_vmcb_pa, unsigned long *gprs);
 int svm_npt_init(struct svm_npt *npt, struct nkvm_x86_vm_stat *stat);
 void svm_npt_destroy(struct svm_npt *npt);
 u64 svm_npt_root_pa(struct svm_npt *npt);
-int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
+int svm_npt_fault(struct svm_npt *npt, struct nkvm_x86_tdp_cache *cache,
 		  struct nkvm_vm *vm, u64 gpa, u64 error_code);
 bool svm_npt_unmap(struct svm_npt *npt, nkvm_gfn_t start, nkvm_gfn_t end);
 bool svm_npt_write_protect(struct svm_npt *npt, nkvm_gfn_t start,
 			   nkvm_gfn_t end);
-void svm_npt_cache_free(struct svm_npt_cache *cache);
 
 #endif /* _NKVM_SVM_H */

@@ -25,8 +25,6 @@
 #include <linux/io.h>
 #include <linux/mem_encrypt.h>
 #include <linux/mm.h>
-#include <linux/sched/mm.h>
-#include <asm/pgtable_types.h>
 
 #include "svm.h"
 
@@ -40,7 +38,7 @@
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
 #define NPT_ENTRIES	512
 #define NPT_LEVEL_BITS	9
-#define NPT_2M_FRAMES	512		/* 4 KiB frames under a 2 MiB leaf */
+#define NPT_2M_FRAMES	NKVM_X86_TDP_2M_FRAMES
 
 /* Error code bit of a nested page fault caused by a write. */
 #define NPF_WRITE	BIT_ULL(1)
@@ -76,25 +74,6 @@ u64 svm_npt_root_pa(struct svm_npt *npt)
 	return npt_pa(npt->root);
 }
 
-/* Fill the cache with the tables one fault may need. May sleep. */
-static int npt_cache_topup(struct svm_npt_cache *cache)
-{
-	while (cache->nr < ARRAY_SIZE(cache->pages)) {
-		void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-
-		if (!page)
-			return -ENOMEM;
-		cache->pages[cache->nr++] = page;
-	}
-	return 0;
-}
-
-void svm_npt_cache_free(struct svm_npt_cache *cache)
-{
-	while (cache->nr)
-		free_page((unsigned long)cache->pages[--cache->nr]);
-}
-
 /* A present entry of a level-2 table that maps 2 MiB itself. */
 static bool npt_is_2m_leaf(u64 entry, int level)
 {
@@ -106,7 +85,7 @@ static bool npt_is_2m_leaf(u64 entry, int level)
  * 2 MiB one), taking missing tables from cache. A 2 MiB leaf met on the
  * way down is returned instead (*level says which). mmu_lock held.
  */
-static u64 *npt_entry(struct svm_npt *npt, struct svm_npt_cache *cache,
+static u64 *npt_entry(struct svm_npt *npt, struct nkvm_x86_tdp_cache *cache,
 		      nkvm_gfn_t gfn, int *level)
 {
 	u64 *table = npt->root;
@@ -120,87 +99,15 @@ static u64 *npt_entry(struct svm_npt *npt, struct svm_npt_cache *cache,
 			return entry;
 		}
 		if (!(*entry & NPT_P)) {
-			if (WARN_ON_ONCE(!cache->nr))
+			void *new = nkvm_x86_tdp_cache_take(cache);
+
+			if (!new)
 				return NULL;
-			WRITE_ONCE(*entry, npt_pa(cache->pages[--cache->nr]) |
-				   NPT_TABLE);
+			WRITE_ONCE(*entry, npt_pa(new) | NPT_TABLE);
 		}
 		table = npt_va(*entry);
 	}
 	return &table[npt_index(gfn, *level)];
-}
-
-/*
- * True when the host maps hva with a page of 2 MiB or more (a PMD or PUD
- * leaf) that is writable if writable is asked. The walk takes no lock;
- * interrupts are off, as in GUP-fast, so no table it reads is freed under
- * it. A host change racing with it is caught before the mapping is made:
- * the notifier's invalidation moves the sequence nkvm_mmu_retry() checks.
- */
-static bool npt_host_huge(struct mm_struct *mm, unsigned long hva,
-			  bool writable)
-{
-	unsigned long flags;
-	bool huge = false;
-	pgd_t pgd;
-	p4d_t p4d;
-	pud_t pud;
-	pmd_t pmd;
-
-	local_irq_save(flags);
-	pgd = READ_ONCE(*pgd_offset(mm, hva));
-	if (!pgd_present(pgd))
-		goto out;
-	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
-	if (!p4d_present(p4d))
-		goto out;
-	pud = READ_ONCE(*pud_offset(&p4d, hva));
-	if (!pud_present(pud))
-		goto out;
-	if (pud_leaf(pud)) {
-		huge = (pud_flags(pud) & _PAGE_PRESENT) &&
-		       (!writable || pud_write(pud));
-		goto out;
-	}
-	pmd = READ_ONCE(*pmd_offset(&pud, hva));
-	/* pmd_present() is true for PROT_NONE huge PMDs too. */
-	huge = pmd_leaf(pmd) && (pmd_flags(pmd) & _PAGE_PRESENT) &&
-	       (!writable || pmd_write(pmd));
-out:
-	local_irq_restore(flags);
-	return huge;
-}
-
-/*
- * Whether the fault at gfn (user address hva, backed by page) can be
- * mapped with one 2 MiB leaf: see the comment at the top.
- */
-static bool npt_can_map_2m(struct nkvm_vm *vm,
-			   const struct nkvm_memslot *slot, nkvm_gfn_t gfn,
-			   unsigned long hva, struct page *page, bool writable)
-{
-	nkvm_gfn_t first = ALIGN_DOWN(gfn, NPT_2M_FRAMES);
-	unsigned long pfn = page_to_pfn(page);
-
-	if (slot->dirty_bitmap || first < slot->base_gfn ||
-	    first + NPT_2M_FRAMES > slot->base_gfn + slot->npages)
-		return false;
-	/* The guest frame and the user page sit at the same 2 MiB offset. */
-	if (((hva >> PAGE_SHIFT) ^ gfn) & (NPT_2M_FRAMES - 1) ||
-	    (pfn ^ gfn) & (NPT_2M_FRAMES - 1))
-		return false;
-	return npt_host_huge(vm->mm, hva, writable);
-}
-
-/* Fault in the user page at hva; the caller drops the reference. */
-static int npt_get_page(unsigned long hva, bool writable, struct page **page)
-{
-	long r;
-
-	r = get_user_pages_unlocked(hva, 1, page, writable ? FOLL_WRITE : 0);
-	if (r == 1)
-		return 0;
-	return r < 0 ? r : -EFAULT;
 }
 
 /*
@@ -211,7 +118,7 @@ static int npt_get_page(unsigned long hva, bool writable, struct page **page)
  * changed the address space meanwhile (enter the guest again), or another
  * errno. Called from the vCPU thread, whose mm is the VM's.
  */
-int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
+int svm_npt_fault(struct svm_npt *npt, struct nkvm_x86_tdp_cache *cache,
 		  struct nkvm_vm *vm, u64 gpa, u64 error_code)
 {
 	nkvm_gfn_t gfn = gpa >> PAGE_SHIFT;
@@ -225,7 +132,7 @@ int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
 
 	if (WARN_ON_ONCE(current->mm != vm->mm))
 		return -EFAULT;
-	r = npt_cache_topup(cache);
+	r = nkvm_x86_tdp_cache_topup(cache, npt->levels - 1);
 	if (r)
 		return r;
 
@@ -241,7 +148,7 @@ int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
 	writable = !(slot->flags & KVM_MEM_READONLY) &&
 		   (write || !slot->dirty_bitmap);
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
-	r = npt_get_page(hva, writable, &page);
+	r = nkvm_x86_tdp_get_page(hva, writable, &page);
 	if (r)
 		goto out;
 
@@ -254,7 +161,9 @@ int svm_npt_fault(struct svm_npt *npt, struct svm_npt_cache *cache,
 	 * A 2 MiB leaf only where no 4 KiB table is in its place: tables
 	 * are kept until the VM dies, so such a range stays at 4 KiB.
 	 */
-	level = npt_can_map_2m(vm, slot, gfn, hva, page, writable) ? 2 : 1;
+	level = 1;
+	if (nkvm_x86_tdp_can_map_2m(vm, slot, gfn, hva, page, writable))
+		level = 2;
 	leaf = npt_entry(npt, cache, gfn, &level);
 	if (leaf && level == 2 && (*leaf & NPT_P) && !(*leaf & NPT_PS)) {
 		level = 1;

@@ -8,17 +8,19 @@
 # "module_load" and "module_unload" in the same TAP form. The script ends with
 # the dmesg dump and NKVM-DONE; powering off is the init's business.
 #
-# /payload/env sets KVM_IMPL=ours|stock ARCH=x86_64|arm64|s390x BOOT=main|nohw|debug|sie
-# (sie: s390 under Hercules, which has SIE).
+# /payload/env sets KVM_IMPL=ours|stock ARCH=x86_64|arm64|s390x
+# BOOT=main|nohw|debug|sie|vmx (sie: s390 under Hercules, which has SIE; vmx: x86_64
+# under Bochs, run as main). A KVM_IMPL in the environment is taken when env has none:
+# the VMX boot's scripts/guest/vmx-run.sh runs this script once per implementation.
 # BOOT=debug (make check-debug's kernel): no stock modules exist for that kernel, so
 # the checks against them are left out. NKVM_NO_FINISH=1: return without the dmesg
 # dump and NKVM-DONE (a driver that runs more after the tests prints them).
 
 P=/payload
 BIN=$P/bin
-KVM_IMPL=ours
-ARCH=x86_64
-BOOT=main
+KVM_IMPL=${KVM_IMPL:-ours}
+ARCH=${ARCH:-x86_64}
+BOOT=${BOOT:-main}
 [ -r $P/env ] && . $P/env
 export KVM_IMPL ARCH BOOT
 
@@ -201,12 +203,12 @@ check_ebusy_paths() {
 	$BIN/hold_vm > /tmp/hold_vm.out 2>&1 &
 	hold=$!
 	wait_for_file_text /tmp/hold_vm.out ready 30
-	ps_check $(b) "hold_vm created a stock VM (SVM now enabled)"
+	ps_check $(b) "hold_vm created a stock VM (SVM or VMX now enabled)"
 
 	try_insmod $P/nkvm.ko
 	expect_insmod_failure
 	insmod_failed_with "Device or resource busy"
-	ps_check $(b) "insmod nkvm.ko fails with EBUSY while stock uses SVM"
+	ps_check $(b) "insmod nkvm.ko fails with EBUSY while stock uses SVM or VMX"
 	new_nkvm_line '(virtuali[sz]ation|svm|vmx|hypervisor).*(in use|already|busy|enabled|owned)|(in use|already|busy|enabled|owned).*(virtuali[sz]ation|svm|vmx|hypervisor)'
 	ps_check $(b) "dmesg: nkvm says virtualization is already in use"
 

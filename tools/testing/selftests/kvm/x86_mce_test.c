@@ -104,6 +104,8 @@ static const unsigned char mc_handler[] = {
 #define NR_CHECKS	67
 
 static unsigned char *mem;
+/* KVM_X86_GET_MCE_CAP_SUPPORTED: stock offers CMCI and LMCE on Intel. */
+static __u64 supported;
 
 /* As stock on AMD, MCG_CAP keeps bits 8:0 of what SETUP_MCE gave. */
 static __u64 mcg_cap_kept(__u64 cap)
@@ -227,8 +229,10 @@ static __u64 test_system(int kvm)
 		     "KVM_CHECK_EXTENSION(KVM_CAP_MCE): 32 banks");
 	expect_success(ioctl(kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, &cap),
 		       "KVM_X86_GET_MCE_CAP_SUPPORTED");
-	tap_ok((cap & MCG_CTL_P) && !(cap & 0xff) && !(cap & MCG_CMCI_P),
-	       "supported: MCG_CTL_P, no counts, no CMCI on AMD (%#llx)",
+	supported = cap;
+	tap_ok((cap & MCG_CTL_P) && !(cap & 0xff) &&
+	       (guest_host_intel() || !(cap & MCG_CMCI_P)),
+	       "supported: MCG_CTL_P, no counts, CMCI only on Intel (%#llx)",
 	       (unsigned long long)cap);
 	expect_errno(ioctl(kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, (void *)8),
 		     EFAULT, "KVM_X86_GET_MCE_CAP_SUPPORTED, bad pointer: EFAULT");
@@ -281,10 +285,19 @@ static void test_setup(int vcpu, __u64 caps)
 		     "KVM_X86_SETUP_MCE: no banks: EINVAL");
 	expect_errno(setup_mce(vcpu, caps | 33), EINVAL,
 		     "KVM_X86_SETUP_MCE: 33 banks: EINVAL");
-	expect_errno(setup_mce(vcpu, cap | MCG_CMCI_P), EINVAL,
-		     "KVM_X86_SETUP_MCE: CMCI_P (not offered): EINVAL");
-	expect_errno(setup_mce(vcpu, cap | MCG_LMCE_P), EINVAL,
-		     "KVM_X86_SETUP_MCE: LMCE_P (not offered): EINVAL");
+	/* Taken exactly where KVM_X86_GET_MCE_CAP_SUPPORTED offers them. */
+	if (supported & MCG_CMCI_P)
+		expect_success(setup_mce(vcpu, cap | MCG_CMCI_P),
+			       "KVM_X86_SETUP_MCE: CMCI_P (offered) is taken");
+	else
+		expect_errno(setup_mce(vcpu, cap | MCG_CMCI_P), EINVAL,
+			     "KVM_X86_SETUP_MCE: CMCI_P (not offered): EINVAL");
+	if (supported & MCG_LMCE_P)
+		expect_success(setup_mce(vcpu, cap | MCG_LMCE_P),
+			       "KVM_X86_SETUP_MCE: LMCE_P (offered) is taken");
+	else
+		expect_errno(setup_mce(vcpu, cap | MCG_LMCE_P), EINVAL,
+			     "KVM_X86_SETUP_MCE: LMCE_P (not offered): EINVAL");
 	expect_errno(ioctl(vcpu, KVM_X86_SETUP_MCE, (void *)8), EFAULT,
 		     "KVM_X86_SETUP_MCE: bad pointer: EFAULT");
 	expect_success(setup_mce(vcpu, cap | (1 << 16)),

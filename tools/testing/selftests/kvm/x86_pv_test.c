@@ -194,6 +194,33 @@ asm(".pushsection .rodata\n"
 static const uint8_t vmcall_insn[3] = { 0x0f, 0x01, 0xc1 };
 static const uint8_t vmmcall_insn[3] = { 0x0f, 0x01, 0xd9 };
 
+/*
+ * The code above is written for AMD: VMMCALL is the native hypercall,
+ * VMCALL the other vendor's, which FIX_HYPERCALL_INSN rewrites. On Intel
+ * the roles swap: load_code() swaps the two in the guest's copy.
+ */
+static const uint8_t *native_insn = vmmcall_insn;
+static const uint8_t *foreign_insn = vmcall_insn;
+
+static void load_code(uint8_t *dst)
+{
+	size_t len = pv_end - pv_start;
+
+	memcpy(dst, pv_start, len);
+	if (!guest_host_intel())
+		return;
+	native_insn = vmcall_insn;
+	foreign_insn = vmmcall_insn;
+	for (size_t i = 0; i + 3 <= len; i++) {
+		if (dst[i] != 0x0f || dst[i + 1] != 0x01)
+			continue;
+		if (dst[i + 2] == 0xc1)
+			dst[i + 2] = 0xd9;
+		else if (dst[i + 2] == 0xd9)
+			dst[i + 2] = 0xc1;
+	}
+}
+
 static struct kvm_cpuid2 *supported;
 
 static long enable_cap(int fd, uint32_t cap, uint64_t arg, uint32_t flags)
@@ -288,7 +315,7 @@ static void vm_setup(int kvm, struct kvm_cpuid2 *cpuid, uint64_t no_quirks,
 		     bool enforce, uint64_t rip)
 {
 	memset(mem, 0, MEM_SIZE);
-	memcpy(mem + CODE_GPA, pv_start, pv_end - pv_start);
+	load_code(mem + CODE_GPA);
 	guest_create(&g, kvm);
 	guest_set_slot(&g, 0, 0, mem, MEM_SIZE, 0);
 	guest_add_vcpu(&g);
@@ -379,9 +406,10 @@ static void test_main(int kvm)
 	       "KVM_HC_SEND_IPI to a logical destination -> -KVM_EINVAL (%#llx)",
 	       (long long)r);
 	r = run_to(0x15);
-	tap_ok(r == 0, "VMCALL ran as a hypercall (%lld)", (long long)r);
-	tap_ok(!memcmp(mem + GUEST_ADDR(pv_patch1), vmmcall_insn, 3),
-	       "FIX_HYPERCALL_INSN: the VMCALL was rewritten as VMMCALL");
+	tap_ok(r == 0, "the other vendor's hypercall ran as one (%lld)",
+	       (long long)r);
+	tap_ok(!memcmp(mem + GUEST_ADDR(pv_patch1), native_insn, 3),
+	       "FIX_HYPERCALL_INSN: it was rewritten as the native one");
 	r = run_to(0x16);
 	tap_ok(r == (ST_GPA | 1),
 	       "MONITOR/MWAIT are NOPs; the guest reads MSR_KVM_STEAL_TIME (%#llx)",
@@ -427,10 +455,11 @@ static void test_strict(int kvm)
 	r = run_to(0x11);
 	tap_ok(r == 0, "enforced: KVM_HC_VAPIC_POLL_IRQ still 0 (%lld)",
 	       (long long)r);
-	tap_ok(run_to(0x20) >= 0, "quirk off: VMCALL raised #UD");
+	tap_ok(run_to(0x20) >= 0,
+	       "quirk off: the other vendor's hypercall raised #UD");
 	r = run_to(0x12);
-	tap_ok(r >= 0 && !memcmp(mem + GUEST_ADDR(pv_patch2), vmcall_insn, 3),
-	       "quirk off: the VMCALL was left alone");
+	tap_ok(r >= 0 && !memcmp(mem + GUEST_ADDR(pv_patch2), foreign_insn, 3),
+	       "quirk off: it was left alone");
 	tap_ok(run_to(0x20) >= 0 && run_to(0x20) >= 0 && run_to(0x13) >= 0,
 	       "MWAIT_NEVER_UD_FAULTS off, no MWAIT in CPUID: MONITOR and MWAIT raise #UD");
 	tap_ok(run_to(0x21) >= 0, "enforced: RDMSR MSR_KVM_STEAL_TIME raised #GP");
@@ -530,7 +559,7 @@ static int64_t hole_read(int kvm, uint64_t no_quirks)
 	int64_t r;
 
 	memset(mem, 0, MEM_SIZE);
-	memcpy(mem + CODE_GPA, pv_start, pv_end - pv_start);
+	load_code(mem + CODE_GPA);
 	guest_create(&g, kvm);
 	if (ioctl(g.vm, KVM_CREATE_IRQCHIP, 0))
 		tap_bail("KVM_CREATE_IRQCHIP: %m");
@@ -618,7 +647,7 @@ static void test_irqchip(int kvm)
 	tap_ok(v == 0x10000, "quirk off: the BSP's LVT0 is masked (%#x)", v);
 
 	memset(mem, 0, MEM_SIZE);
-	memcpy(mem + CODE_GPA, pv_start, pv_end - pv_start);
+	load_code(mem + CODE_GPA);
 	guest_create(&g, kvm);
 	if (ioctl(g.vm, KVM_CREATE_IRQCHIP, 0))
 		tap_bail("KVM_CREATE_IRQCHIP: %m");

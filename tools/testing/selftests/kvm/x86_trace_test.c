@@ -231,9 +231,15 @@ int main(void)
 	trace = read_file("trace");
 	tap_ok(trace != NULL, "read %s/trace", tracefs);
 	show_trace(trace);
-	for (i = 0; i < ARRAY_SIZE(expected); i++)
-		tap_ok(trace && strstr(trace, expected[i]), "the trace has \"%s\"",
-		       expected[i]);
+	for (i = 0; i < ARRAY_SIZE(expected); i++) {
+		const char *want = expected[i];
+
+		/* The exit code is the vendor's: VMX names its I/O exit so. */
+		if (i == 1 && guest_host_intel())
+			want = "nkvm_exit: vcpu 0 reason IO_INSTRUCTION (0x1e) rip 0x1002";
+		tap_ok(trace && strstr(trace, want), "the trace has \"%s\"",
+		       want);
+	}
 	free(trace);
 	guest_destroy(&g);
 	return tap_finish();

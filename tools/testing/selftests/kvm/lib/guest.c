@@ -146,6 +146,14 @@ bool guest_on_qemu_tcg(void)
 	return strstr(brand, "QEMU TCG CPU");
 }
 
+bool guest_host_intel(void)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid(0, a, b, c, d);
+	return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e;
+}
+
 bool guest_backend_runs(int kvm)
 {
 	struct kvm_sregs sregs;

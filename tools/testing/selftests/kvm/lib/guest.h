@@ -73,6 +73,11 @@ void guest_set_es_base(struct guest *g, __u64 base);
  * some intercepts (see the tests that ask).
  */
 bool guest_on_qemu_tcg(void);
+/*
+ * The host CPU is Intel's (GenuineIntel): VMX, where the native hypercall
+ * is VMCALL and stock KVM offers Intel's MCG_CAP bits.
+ */
+bool guest_host_intel(void);
 /* A backend runs guests here: vCPUs have registers (else ENOTTY). */
 bool guest_backend_runs(int kvm);
 /* KVM_GET_SUPPORTED_CPUID, for KVM_SET_CPUID2 too; bails out on failure. */
