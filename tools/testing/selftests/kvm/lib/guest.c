@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -144,6 +145,13 @@ bool guest_on_qemu_tcg(void)
 	memcpy(brand, r, 48);
 	brand[48] = 0;
 	return strstr(brand, "QEMU TCG CPU");
+}
+
+bool guest_on_bochs(void)
+{
+	const char *e = getenv("NKVM_EMULATOR");
+
+	return e && !strcmp(e, "bochs");
 }
 
 bool guest_host_intel(void)

@@ -73,6 +73,8 @@ void guest_set_es_base(struct guest *g, __u64 base);
  * some intercepts (see the tests that ask).
  */
 bool guest_on_qemu_tcg(void);
+/* The test VM is Bochs (scripts/guest/vmx-run.sh sets NKVM_EMULATOR=bochs). */
+bool guest_on_bochs(void);
 /*
  * The host CPU is Intel's (GenuineIntel): VMX, where the native hypercall
  * is VMCALL and stock KVM offers Intel's MCG_CAP bits.
