@@ -242,11 +242,13 @@ static int vmx_adjust_ctls(u32 msr, u32 want, u32 opt, u32 toggle, u32 *ctl,
  * external interrupt would not make the exit (Bochs 2.7 misses some while
  * the guest runs with IF clear). Its ticks: TSC cycles >> the rate.
  */
+#define VMX_MISC_TIMER_RATE	0x1fULL	/* IA32_VMX_MISC[4:0]; 6.12 has no name for it */
+
 static u32 vmx_preempt_ticks(u64 misc)
 {
 	u64 cycles = (u64)(tsc_khz ? tsc_khz : 1000000);
 
-	return min_t(u64, cycles >> (misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK),
+	return min_t(u64, cycles >> (misc & VMX_MISC_TIMER_RATE),
 		     U32_MAX) ?: 1;
 }
 
